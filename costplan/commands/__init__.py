@@ -1,0 +1,1 @@
+"""One module per CLI verb; `costplan.cli.COMMANDS` maps names to them."""

@@ -1,0 +1,61 @@
+"""`costplan emulator serve`: the LayerOps-compatible emulator as a real HTTP server."""
+
+from __future__ import annotations
+
+import click
+
+from costplan.commands._shared import App, notice_line, pass_app
+
+
+@click.group()
+def emulator() -> None:
+    """Run the built-in LayerOps emulator (for demos, notebooks and tests)."""
+
+
+@emulator.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8484, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--state-file",
+    type=click.Path(dir_okay=False),
+    help="Persist the emulator's state to this JSON file (default: in memory).",
+)
+@click.option("--latency", type=float, help="Seconds added to every request.")
+@click.option("--error-rate", type=float, help="Fraction of requests answered 500/502/503.")
+@click.option("--provision-seconds", type=float, help="Seconds a new pool takes to become DONE.")
+@pass_app
+def serve(
+    app: App,
+    host: str,
+    port: int,
+    state_file: str | None,
+    latency: float | None,
+    error_rate: float | None,
+    provision_seconds: float | None,
+) -> None:
+    """Serve the LayerOps API emulator until Ctrl-C.
+
+    It accepts the documentation's example key, so the documented curl commands
+    work once the host is changed. Fault injection: see COSTPLAN_EMULATOR_* in the README.
+
+    \b
+    Example:
+        costplan emulator serve --port 8484
+        curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
+    """
+    import dataclasses
+
+    from costplan.emulator import EmulatorConfig, run
+
+    config = EmulatorConfig.from_env(app.environ)
+    overrides = {
+        "state_file": state_file,
+        "latency": latency,
+        "error_rate": error_rate,
+        "provision_seconds": provision_seconds,
+    }
+    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        notice_line(f"warning: listening on {host}: the emulator accepts the documentation's public key")
+    notice_line(f"LayerOps emulator on http://{host}:{port}/v1 (Ctrl-C to stop)")
+    run(config, host=host, port=port)

@@ -1,0 +1,57 @@
+"""`costplan providers`: what the API (or the sandbox) offers, workspace by workspace."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from costplan.commands._shared import App, emit_records, output_option, pass_app
+
+if TYPE_CHECKING:
+    from costplan.api import AsyncClient
+
+COLUMNS = ("workspace", "environment", "environment_uuid", "provider", "provider_uuid", "instance_types")
+
+
+@click.command()
+@output_option()
+@pass_app
+def providers(app: App, output: str) -> None:
+    """List workspaces, environments and providers, with each provider's instance-type count.
+
+    \b
+    Example:
+        costplan providers
+        costplan providers --output json
+    """
+    rows = asyncio.run(_collect_rows(app.async_client(), app.settings.concurrency))
+    emit_records(rows, output, columns=COLUMNS, title="LayerOps providers")
+
+
+async def _collect_rows(client: AsyncClient, concurrency: int) -> list[dict[str, Any]]:
+    """One row per (environment, provider); each provider's types are fetched once, concurrently."""
+    async with client:
+        workspaces = await client.list_workspaces(include_environments_and_providers=True)
+        provider_ids = {p.uuid for w in workspaces for e in w.environments for p in e.providers}
+        limit = asyncio.Semaphore(concurrency)
+
+        async def count(uuid: str) -> tuple[str, int]:
+            async with limit:
+                return uuid, len(await client.list_instance_types(uuid))
+
+        counts = dict(await asyncio.gather(*(count(u) for u in sorted(provider_ids))))
+    return [
+        {
+            "workspace": workspace.name,
+            "environment": environment.name,
+            "environment_uuid": environment.uuid,
+            "provider": provider.platform_name,
+            "provider_uuid": provider.uuid,
+            "instance_types": counts[provider.uuid],
+        }
+        for workspace in workspaces
+        for environment in workspace.environments
+        for provider in environment.providers
+    ]

@@ -1,0 +1,170 @@
+"""The one exception tree of costplan.
+
+Every error a user can meet derives from `CostplanError`; the CLI turns them into a
+message and an exit code in one place (`costplan.cli`). No httpx exception escapes
+`costplan.api`.
+
+* CostplanError                 exit 1
+  * ConfigError                 bad settings, unreadable key file, unknown profile
+  * InputError                  a malformed services spec, plan or catalogue file
+  * ApiError                    anything that went wrong talking to LayerOps
+    * ApiTransportError         connect error, timeout: no HTTP answer at all
+    * ApiStatusError            an HTTP answer with a 4xx/5xx status
+      * AuthenticationError     401/403: the key is missing, wrong or lacks rights
+      * NotFoundError           404
+      * RateLimitedError        429 after all retries
+    * ApiResponseError          a 2xx answer whose body is not what the API documents
+  * CatalogueError              the catalogue cannot be built or read
+    * PartialCatalogue          some providers are missing (only raised with --strict)
+  * PlanningError               the planner cannot produce a plan
+    * InfeasiblePlan            some demand fits no allowed node type
+    * PlanVerificationError     a plan breaks its own constraints (a bug, never user input)
+  * ProvisioningError           applying a plan failed
+    * ResourceFailed            a pool or service reached a failed state
+    * WaitTimeout               a resource did not settle in time
+    * ProvisioningInterrupted   the user pressed Ctrl-C; the journal allows a resume
+
+Messages never contain the API key: errors carry method, path, status and the server's
+message, which is all a person needs to act.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CostplanError(Exception):
+    """Root of every costplan error; `exit_code` is what the CLI exits with."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(CostplanError):
+    """Settings that cannot be used as given."""
+
+
+class InputError(CostplanError):
+    """A file given by the user that cannot be read as what it should be."""
+
+
+class ApiError(CostplanError):
+    """Talking to the LayerOps API failed."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(message)
+        self.method = method
+        self.path = path
+
+
+class ApiTransportError(ApiError):
+    """No HTTP answer at all: connection refused, reset, or timed out."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", timeout: bool = False) -> None:
+        super().__init__(message, method=method, path=path)
+        self.timeout = timeout
+
+
+class ApiStatusError(ApiError):
+    """The API answered with an error status.
+
+    ```
+    try:
+        client.get_instance_pool(uuid)
+    except NotFoundError as exc:
+        print(exc.status_code, exc.server_message)
+    ```
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status_code: int,
+        server_message: str = "",
+        body: Any = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status_code = status_code
+        self.server_message = server_message
+        self.body = body
+        self.request_id = request_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.method} {self.path} -> {self.status_code})"
+
+
+class AuthenticationError(ApiStatusError):
+    """401/403: the key is missing, wrong, or its groups lack the rights."""
+
+
+class NotFoundError(ApiStatusError):
+    """404: the resource does not exist (or is not visible to this key)."""
+
+
+class RateLimitedError(ApiStatusError):
+    """429 that outlasted every retry."""
+
+
+class ApiResponseError(ApiError):
+    """A successful status whose body is not the documented shape."""
+
+
+class CatalogueError(CostplanError):
+    """The catalogue cannot be built or read."""
+
+
+class PartialCatalogue(CatalogueError):
+    """Some providers could not be collected (raised only when asked to be strict)."""
+
+    exit_code: ClassVar[int] = 3
+
+
+class PlanningError(CostplanError):
+    """No plan can be produced."""
+
+
+class InfeasiblePlan(PlanningError):
+    """Some demand fits no allowed node type; the message names the service."""
+
+
+class PlanVerificationError(PlanningError):
+    """A plan breaks capacity, spread or constraints: always a bug, never user input."""
+
+
+class ProvisioningError(CostplanError):
+    """Applying a plan to the API failed."""
+
+
+class ResourceFailed(ProvisioningError):
+    """A pool or service reached a failed state; carries its id and last status."""
+
+    def __init__(self, message: str, *, resource_id: str = "", last_status: Any = None) -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.last_status = last_status
+
+
+class WaitTimeout(ProvisioningError):
+    """A resource did not settle in time; carries its id, last status and attempts."""
+
+    def __init__(self, message: str, *, resource_id: str = "", last_status: Any = None, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.resource_id = resource_id
+        self.last_status = last_status
+        self.attempts = attempts
+
+
+class ProvisioningInterrupted(ProvisioningError):
+    """Stopped by the user after the call in flight; re-running resumes from the journal."""
+
+    exit_code: ClassVar[int] = 130

@@ -1,0 +1,47 @@
+"""Fixtures for the whole suite: a clean environment, and factories for emulators and CLI runs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The documentation's worked example key (api-examples.txt); the emulator accepts it by default.
+EXAMPLE_KEY = "LYPFNN8BTS9GBQFRIXCHGWJXU:789f7b2f-b1f4-456e-83da-56184a01c2d3"
+EXAMPLE_SECRET = EXAMPLE_KEY.split(":", 1)[1]
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """No test depends on the developer's shell, config file or data dir."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("LAYEROPS_", "COSTPLAN_")):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("COSTPLAN_DATA_DIR", str(home / "costplan-data"))
+    return home
+
+
+@pytest.fixture
+def example_key() -> str:
+    return EXAMPLE_KEY
+
+
+@pytest.fixture
+def serve_emulator() -> Iterator[Any]:
+    """Factory: `serve_emulator(**EmulatorConfig fields)` starts a real loopback server, stopped at teardown."""
+    from costplan.emulator import EmulatorConfig, serve_in_thread
+
+    with contextlib.ExitStack() as stack:
+
+        def start(**config: Any) -> Any:
+            return stack.enter_context(serve_in_thread(EmulatorConfig(**config)))
+
+        yield start
