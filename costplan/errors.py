@@ -57,17 +57,38 @@ class InputError(CostplanError):
 class ApiError(CostplanError):
     """Talking to the LayerOps API failed."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
         super().__init__(message)
         self.method = method
         self.path = path
+        self.attempts = attempts
+        # True when a write may have been applied although no success was seen:
+        # the caller must look (list) before sending it again.
+        self.outcome_unknown = outcome_unknown
 
 
 class ApiTransportError(ApiError):
     """No HTTP answer at all: connection refused, reset, or timed out."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "", timeout: bool = False) -> None:
-        super().__init__(message, method=method, path=path)
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        timeout: bool = False,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
+    ) -> None:
+        super().__init__(message, method=method, path=path, attempts=attempts, outcome_unknown=outcome_unknown)
         self.timeout = timeout
 
 
@@ -92,8 +113,10 @@ class ApiStatusError(ApiError):
         server_message: str = "",
         body: Any = None,
         request_id: str | None = None,
+        attempts: int = 1,
+        outcome_unknown: bool = False,
     ) -> None:
-        super().__init__(message, method=method, path=path)
+        super().__init__(message, method=method, path=path, attempts=attempts, outcome_unknown=outcome_unknown)
         self.status_code = status_code
         self.server_message = server_message
         self.body = body

@@ -26,6 +26,7 @@ LAYERS = {
     "costplan.progress": 4,
     "costplan.provisioner": 4,
     "costplan.journal": 4,
+    "costplan.waiter": 4,
     "costplan.live": 4,
     "costplan.commands": 5,
     "costplan.cli": 6,

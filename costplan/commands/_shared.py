@@ -21,6 +21,7 @@ import click
 if TYPE_CHECKING:
     from costplan.api import AsyncClient, Client
     from costplan.config import Settings
+    from costplan.emulator import EmulatorConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,13 +66,12 @@ class App:
 
     def _start_sandbox(self, settings: Settings) -> Settings:
         from costplan.config import Secret
-        from costplan.emulator import EmulatorConfig, serve_in_thread
+        from costplan.emulator import serve_in_thread
 
         key = f"SANDBOX{secrets.token_hex(8).upper()}:{secrets.token_hex(16)}"
         state_file = Path(settings.data_dir) / SANDBOX_STATE_FILE
         state_file.parent.mkdir(parents=True, exist_ok=True)
-        config = EmulatorConfig.from_env(self.environ)
-        config = config.with_api_keys([key]).with_state_file(state_file)
+        config = emulator_config(self.environ, api_keys=(key,), state_file=state_file)
         server = self._stack.enter_context(serve_in_thread(config))
         notice_line(
             f"costplan: no LayerOps API key configured: using the built-in emulator (sandbox) "
@@ -99,6 +99,17 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def emulator_config(environ: Mapping[str, str], **overrides: Any) -> EmulatorConfig:
+    """The emulator's settings from `COSTPLAN_EMULATOR_*`; a bad value is a ConfigError."""
+    from costplan.emulator import EmulatorConfig
+    from costplan.errors import ConfigError
+
+    try:
+        return EmulatorConfig.from_env(environ, **overrides)
+    except ValueError as exc:
+        raise ConfigError(f"emulator setting: {exc}") from None
 
 
 def notice_line(message: str) -> None:

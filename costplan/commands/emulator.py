@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from costplan.commands._shared import App, notice_line, pass_app
+from costplan.commands._shared import App, emulator_config, notice_line, pass_app
 
 
 @click.group()
@@ -43,18 +43,15 @@ def serve(
         costplan emulator serve --port 8484
         curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
     """
-    import dataclasses
+    from costplan.emulator import run
 
-    from costplan.emulator import EmulatorConfig, run
-
-    config = EmulatorConfig.from_env(app.environ)
     overrides = {
         "state_file": state_file,
         "latency": latency,
         "error_rate": error_rate,
         "provision_seconds": provision_seconds,
     }
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = emulator_config(app.environ, **{k: v for k, v in overrides.items() if v is not None})
     if host not in ("127.0.0.1", "localhost", "::1"):
         notice_line(f"warning: listening on {host}: the emulator accepts the documentation's public key")
     notice_line(f"LayerOps emulator on http://{host}:{port}/v1 (Ctrl-C to stop)")
