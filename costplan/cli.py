@@ -20,6 +20,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 # name -> "module:attribute"; the order of `costplan --help` is alphabetical.
 COMMANDS: dict[str, str] = {
+    "catalogue": "costplan.commands.catalogue:catalogue",
+    "collect": "costplan.commands.catalogue:collect",
     "emulator": "costplan.commands.emulator:emulator",
     "providers": "costplan.commands.providers:providers",
 }

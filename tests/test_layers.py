@@ -20,6 +20,7 @@ LAYERS = {
     "costplan.report": 2,
     "costplan.api": 3,
     "costplan.retry": 3,
+    "costplan.sandbox": 3,
     "costplan.normalise": 4,
     "costplan.snapshots": 4,
     "costplan.catalogue": 4,

@@ -10,7 +10,6 @@ import contextlib
 import csv
 import io
 import json
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,10 @@ import click
 if TYPE_CHECKING:
     from costplan.api import AsyncClient, Client
     from costplan.config import Settings
-    from costplan.emulator import EmulatorConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 OUTPUT_FORMATS = ("table", "json", "csv")
-SANDBOX_STATE_FILE = "sandbox-state.json"
 
 
 @dataclass
@@ -65,21 +62,17 @@ class App:
         return self._api_settings
 
     def _start_sandbox(self, settings: Settings) -> Settings:
-        from costplan.config import Secret
-        from costplan.emulator import serve_in_thread
+        from costplan.sandbox import SANDBOX_STATE_FILE, sandbox_settings
 
-        key = f"SANDBOX{secrets.token_hex(8).upper()}:{secrets.token_hex(16)}"
         state_file = Path(settings.data_dir) / SANDBOX_STATE_FILE
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        config = emulator_config(self.environ, api_keys=(key,), state_file=state_file)
-        server = self._stack.enter_context(serve_in_thread(config))
+        sandboxed = self._stack.enter_context(sandbox_settings(settings, self.environ, state_file=state_file))
         notice_line(
             f"costplan: no LayerOps API key configured: using the built-in emulator (sandbox) "
-            f"at {server.base_url}, state in {state_file}"
+            f"at {sandboxed.api_url}, state in {state_file}"
             if settings.sandbox
-            else f"costplan: --sandbox: using the built-in emulator at {server.base_url}"
+            else f"costplan: --sandbox: using the built-in emulator at {sandboxed.api_url}"
         )
-        return settings.with_api(server.base_url, Secret(key))
+        return sandboxed
 
     def client(self) -> Client:
         from costplan.api import Client
@@ -99,17 +92,6 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
-
-
-def emulator_config(environ: Mapping[str, str], **overrides: Any) -> EmulatorConfig:
-    """The emulator's settings from `COSTPLAN_EMULATOR_*`; a bad value is a ConfigError."""
-    from costplan.emulator import EmulatorConfig
-    from costplan.errors import ConfigError
-
-    try:
-        return EmulatorConfig.from_env(environ, **overrides)
-    except ValueError as exc:
-        raise ConfigError(f"emulator setting: {exc}") from None
 
 
 def notice_line(message: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from costplan.commands._shared import App, emulator_config, notice_line, pass_app
+from costplan.commands._shared import App, notice_line, pass_app
 
 
 @click.group()
@@ -44,6 +44,7 @@ def serve(
         curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
     """
     from costplan.emulator import run
+    from costplan.sandbox import emulator_config
 
     overrides = {
         "state_file": state_file,
