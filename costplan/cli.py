@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "collect": "costplan.commands.catalogue:collect",
     "emulator": "costplan.commands.emulator:emulator",
     "providers": "costplan.commands.providers:providers",
+    "report": "costplan.commands.report:report",
 }
 
 

@@ -207,7 +207,7 @@ def catalogue(
     from costplan.catalogue import filter_catalogue
     from costplan.errors import InputError
 
-    current = _load_or_collect(app, snapshot)
+    current = load_or_collect(app, snapshot)
     if current.source:
         notice_line(f"catalogue: {current.summary()}")
     if not current.complete:
@@ -265,7 +265,7 @@ def diff(app: App, old: str, new: str | None, output: str) -> None:
     emit_records(_records(changes), output, columns=tuple(changes.columns), title=f"{len(changes)} changes")
 
 
-def _load_or_collect(app: App, snapshot: str | None) -> Catalogue:
+def load_or_collect(app: App, snapshot: str | None) -> Catalogue:
     from costplan.snapshots import latest_snapshot, load_catalogue, snapshot_dir, write_snapshot
 
     prices = app.settings.sections.get("prices")
