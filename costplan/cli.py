@@ -22,9 +22,13 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 COMMANDS: dict[str, str] = {
     "catalogue": "costplan.commands.catalogue:catalogue",
     "collect": "costplan.commands.catalogue:collect",
+    "demo": "costplan.commands.demo:demo",
+    "destroy": "costplan.commands.provision:destroy",
     "emulator": "costplan.commands.emulator:emulator",
     "providers": "costplan.commands.providers:providers",
+    "provision": "costplan.commands.provision:provision",
     "report": "costplan.commands.report:report",
+    "status": "costplan.commands.provision:status",
 }
 
 

@@ -10,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,7 @@ def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, title:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    Console(soft_wrap=False, width=None if click.get_text_stream("stdout").isatty() else 200).print(table)
+    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def _cell(value: Any) -> str:

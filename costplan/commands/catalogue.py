@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -59,7 +60,7 @@ def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Ca
                 source=source,
             )
 
-    with terminal_progress(click.get_text_stream("stderr")) as progress:
+    with terminal_progress(sys.stderr) as progress:
         return asyncio.run(run(progress))
 
 

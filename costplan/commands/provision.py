@@ -23,8 +23,17 @@ if TYPE_CHECKING:
     from costplan.provisioner import ProgressEvent, Provisioner
 
 PREVIEW_COLUMNS = (
-    "kind", "action", "name", "provider", "instance_type", "count_min", "count_max", "state",
-    "monthly_before", "monthly_after", "detail",
+    "kind",
+    "action",
+    "name",
+    "provider",
+    "instance_type",
+    "count_min",
+    "count_max",
+    "state",
+    "monthly_before",
+    "monthly_after",
+    "detail",
 )
 RESULT_COLUMNS = ("kind", "name", "uuid", "action", "state", "status", "detail")
 
@@ -67,10 +76,21 @@ def journal_option(command: Any) -> Any:
 @journal_option
 @output_option()
 @pass_app
-def provision(app: App, plan_file: str, environment_uuid: str | None, do_apply: bool, yes: bool,
-              with_services: bool, volume_size: int | None, replace_down_minutes: int | None,
-              unused_minutes: int | None, wait_timeout: float | None, poll_interval: float | None,
-              journal_dir: str | None, output: str) -> None:
+def provision(
+    app: App,
+    plan_file: str,
+    environment_uuid: str | None,
+    do_apply: bool,
+    yes: bool,
+    with_services: bool,
+    volume_size: int | None,
+    replace_down_minutes: int | None,
+    unused_minutes: int | None,
+    wait_timeout: float | None,
+    poll_interval: float | None,
+    journal_dir: str | None,
+    output: str,
+) -> None:
     """Preview the plan's pools against the environment; with --apply, create or update them and wait.
 
     The preview lists each pool to create, update (count_min, count_max, tags) or keep, and the
@@ -161,15 +181,22 @@ def status(app: App, environment_uuid: str, journal_dir: str | None, output: str
 
 
 @click.command()
-@click.option("--plan", "plan_file", metavar="PLAN.json", required=True, type=click.Path(dir_okay=False),
-              help="The plan whose pools and services (by name) are to be removed.")
+@click.option(
+    "--plan",
+    "plan_file",
+    metavar="PLAN.json",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The plan whose pools and services (by name) are to be removed.",
+)
 @click.option("--environment", "environment_uuid", metavar="UUID", help="Environment (default: the plan's).")
 @click.option("--yes", "-y", is_flag=True, help="Do not prompt (needed when stdin is not a terminal).")
 @journal_option
 @output_option()
 @pass_app
-def destroy(app: App, plan_file: str, environment_uuid: str | None, yes: bool, journal_dir: str | None,
-            output: str) -> None:
+def destroy(
+    app: App, plan_file: str, environment_uuid: str | None, yes: bool, journal_dir: str | None, output: str
+) -> None:
     """Delete what a plan created: its services, then its pools, matched by the plan's names only.
 
     Shows what would be removed and the monthly cost saved, then asks before deleting.
@@ -257,8 +284,10 @@ def _confirm(yes: bool, question: str) -> None:
     if yes:
         return
     if not stdin_is_interactive():
-        raise click.UsageError("refusing to change anything without confirmation: stdin is not a terminal; "
-                               "add --yes to apply from a script")
+        raise click.UsageError(
+            "refusing to change anything without confirmation: stdin is not a terminal; "
+            "add --yes to apply from a script"
+        )
     click.confirm(question, abort=True, err=True)
 
 
@@ -342,10 +371,15 @@ class _Display:
         self.rows[key] = event
         if self._live is not None:
             self._live.update(self._table())
-        elif before is None or (before.state, before.running, before.count) != (event.state, event.running,
-                                                                                event.count):
-            notice_line(f"{event.kind} {event.name}: {event.state}{_counts(event)}"
-                        + (f" ({event.detail})" if event.detail else ""))
+        elif before is None or (before.state, before.running, before.count) != (
+            event.state,
+            event.running,
+            event.count,
+        ):
+            notice_line(
+                f"{event.kind} {event.name}: {event.state}{_counts(event)}"
+                + (f" ({event.detail})" if event.detail else "")
+            )
 
     def _table(self) -> Any:
         from rich.table import Table

@@ -95,11 +95,10 @@ def status_report(app: App, environment: str, out: str, templates: str | None) -
     Example:
         costplan report status --environment ENV_UUID --out status.html
     """
-    from costplan.provisioner import Provisioner
-    from costplan.provisioner.status import environment_status
+    from costplan.provisioner import EnvironmentReader, environment_status
     from costplan.report import render_status_report
 
-    status = environment_status(Provisioner(app.client()), environment, currency=app.settings.currency)
+    status = environment_status(EnvironmentReader(app.client()), environment, currency=app.settings.currency)
     data = status.to_dict()
     html = render_status_report(
         data["pools"],

@@ -1,0 +1,366 @@
+"""Provisioning reliability campaigns: kills, 503/429 storms and unknown outcomes, with duplicate counts.
+
+Against the emulator on loopback (in this process; children talk to it over 127.0.0.1):
+
+1. **kill**: a child process applies a 3-pool, 2-service plan and is SIGKILLed at seeded points
+   (at the k-th request, before sending it or just after its answer arrived, or after a random
+   delay), then re-run until it completes; the end state is compared with a clean apply's.
+2. **kill+faults**: the same while the emulator also fails 10 % of requests (500/502/503/429)
+   and commits-then-hides 20 % of writes behind a 502.
+3. **storm**: in-process applies of a 6-pool plan while 20 % of requests answer 503 or 429.
+4. **unknown**: in-process applies while 40 % of POSTs are applied but answered 502 (or hang
+   past the client's timeout).
+
+Every check lists the pools and services by name: "duplicates" counts names seen live more than
+once (at any check, mid-campaign included); "409s" counts creates the emulator refused because
+the name existed (on an API without unique names each would have been a duplicate).
+
+    python benchmarks/provision_reliability.py [--kills 30] [--seeds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from costplan.api import Client  # noqa: E402
+from costplan.emulator import EmulatorConfig, serve_in_thread  # noqa: E402
+from costplan.journal import read_journal  # noqa: E402
+from costplan.plans import Plan  # noqa: E402
+from costplan.provisioner import Provisioner  # noqa: E402
+from costplan.retry import RetryPolicy  # noqa: E402
+from costplan.waiter import WaiterConfig  # noqa: E402
+
+PROD = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
+AZURE = "d57b214f-ec43-41b9-8cf1-71329349093b"
+B2S = ("cc6d622a-5144-11ed-84a1-1b508e278eb5", "B2s", 33.984)
+B1S = ("e25908b3-dcf7-5de6-bc3c-ec3a7db7974a", "B1s", 8.928)
+
+DRIVER = r"""
+import json, os, signal, sys
+import httpx
+from costplan.api import Client
+from costplan.plans import Plan
+from costplan.provisioner import Provisioner
+from costplan.retry import RetryPolicy
+from costplan.waiter import WaiterConfig
+
+base_url, plan_path, journal_dir, kill_at, when = sys.argv[1:6]
+kill_at, sent = int(kill_at), 0
+
+class KillingTransport(httpx.HTTPTransport):
+    def handle_request(self, request):
+        global sent
+        sent += 1
+        if sent == kill_at and when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        response = super().handle_request(request)
+        if sent == kill_at and when == "after":
+            response.read()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return response
+
+http = httpx.Client(base_url=base_url, headers={"x-api-key": os.environ["LAYEROPS_API_KEY"]},
+                    transport=KillingTransport(), timeout=5)
+client = Client(http, retry=RetryPolicy(max_retries=4, backoff_base=0.01, backoff_max=0.05))
+provisioner = Provisioner(client, journal_dir=journal_dir, reconcile_delays=(0.05, 0.1),
+                          wait=WaiterConfig(delay=0.02, max_delay=0.05, timeout=60))
+result = provisioner.apply(Plan.load(plan_path), os.environ["PLAN_ENVIRONMENT"], with_services=True)
+print(json.dumps({"ok": result.ok, "requests": sent}))
+sys.exit(0 if result.ok else 1)
+"""
+
+
+def pool(name: str, itype: tuple[str, str, float], count_min: int = 1, count_max: int = 3) -> dict[str, Any]:
+    uuid, type_name, unit = itype
+    return {
+        "name": name,
+        "provider_uuid": AZURE,
+        "provider": "Azure",
+        "instance_type_uuid": uuid,
+        "instance_type": type_name,
+        "count_min": count_min,
+        "count_max": count_max,
+        "unit_monthly_price": unit,
+        "monthly_cost": round(unit * count_min, 4),
+        "cpu_mhz": 4936,
+        "memory_mb": 3175,
+        "tags": [],
+    }
+
+
+def plan_document(pools: list[dict[str, Any]], services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    total = round(sum(p["monthly_cost"] for p in pools), 4)
+    return {
+        "version": 1,
+        "status": "optimal",
+        "monthly_cost": total,
+        "lower_bound": total,
+        "currency": "EUR",
+        "environment_uuid": PROD,
+        "pools": pools,
+        "nodes": [],
+        "services": services or [],
+    }
+
+
+KILL_PLAN = plan_document(
+    [pool("rb-web", B2S, 2), pool("rb-db", B1S), pool("rb-batch", B2S, 1, 4)],
+    [
+        {"name": name, "count_min": count, "count_max": count + 1, "cpu_mhz": 200, "memory_mb": 256}
+        for name, count in (("api", 2), ("worker", 1))
+    ],
+)
+STORM_PLAN = plan_document([pool(f"rb-{i}", B2S if i % 2 else B1S) for i in range(6)])
+
+
+@dataclass
+class Figures:
+    name: str
+    runs: int = 0
+    kills: int = 0
+    completed: int = 0
+    clean_matches: int = 0
+    mismatches: int = 0
+    duplicates: int = 0
+    conflicts_409: int = 0
+    adopted: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def make_client(base_url: str, key: str, timeout: float = 5.0) -> Client:
+    http = httpx.Client(base_url=base_url, headers={"x-api-key": key}, timeout=timeout)
+    return Client(http, retry=RetryPolicy(max_retries=4, backoff_base=0.0, backoff_max=0.0), sleep=lambda s: None)
+
+
+def live_names(base_url: str, key: str) -> Counter[str]:
+    with make_client(base_url, key) as client:
+        found = Counter(p.name for p in client.list_instance_pools(PROD) if not p.deleted_at)
+        found.update(f"service:{s.name}" for s in client.list_services(PROD))
+    return found
+
+
+def fingerprint(base_url: str, key: str) -> list[str]:
+    with make_client(base_url, key) as client:
+        pools = client.list_instance_pools(PROD)
+        by_uuid = {p.uuid: p.name for p in pools}
+        state = [
+            repr(
+                (
+                    "pool",
+                    p.name,
+                    p.instance_type_uuid,
+                    p.count_min,
+                    p.count_max,
+                    client.get_instance_pool_status(p.uuid).status,
+                )
+            )
+            for p in pools
+        ]
+        for s in client.list_services(PROD):
+            status = client.get_service_status(s.uuid)
+            hosts = sorted(by_uuid.get(u, u) for u in s.raw["constraints"]["instancePoolUuids"])
+            state.append(repr(("service", s.name, hosts, status.status, status.count_running)))
+    return sorted(state)
+
+
+def journal_stats(journals: Path) -> tuple[int, int]:
+    records = [r for path in journals.glob("*.jsonl") for r in read_journal(path)]
+    return sum(r.get("status") == 409 for r in records), sum(r.get("event") == "adopted" for r in records)
+
+
+def kill_campaign(name: str, kills: int, key: str, work: Path, faults: dict[str, Any], seed: int) -> Figures:
+    """Kill children at seeded points until `kills` kills landed; check every completed episode."""
+    figures = Figures(name)
+    started = time.perf_counter()
+    plan = work / f"{name}-plan.json"
+    plan.write_text(json.dumps(KILL_PLAN), encoding="utf-8")
+    env = dict(os.environ, LAYEROPS_API_KEY=key, PLAN_ENVIRONMENT=PROD, PYTHONPATH=str(ROOT))
+    config = EmulatorConfig(api_keys=(key,), provision_seconds=0.1, retry_after_seconds=0)
+
+    def drive(
+        base_url: str, journals: Path, kill_at: int = 0, when: str = "never", after: float | None = None
+    ) -> tuple[int, str, str]:
+        argv = [sys.executable, "-c", DRIVER, base_url, str(plan), str(journals), str(kill_at), when]
+        with subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+        ) as child:
+            try:
+                out, err = child.communicate(timeout=after if after is not None else 120)
+            except subprocess.TimeoutExpired:
+                child.send_signal(signal.SIGKILL)
+                out, err = child.communicate()
+        return child.returncode, out, err
+
+    with serve_in_thread(config) as reference:
+        code, out, err = drive(reference.base_url, work / f"{name}-clean")
+        if code != 0:
+            raise SystemExit(f"the clean reference apply failed: {err}")
+        requests = json.loads(out)["requests"]
+        expected = fingerprint(reference.base_url, key)
+    reference_seconds = time.perf_counter() - started
+
+    rng = random.Random(seed)
+    episode = 0
+    faulty = config.replace(**faults)
+
+    def finish(base_url: str, journals: Path) -> None:
+        figures.completed += 1
+        if fingerprint(base_url, key) == expected:
+            figures.clean_matches += 1
+        else:
+            figures.mismatches += 1
+        c409, adopted = journal_stats(journals)
+        figures.conflicts_409 += c409
+        figures.adopted += adopted
+
+    while figures.kills < kills:
+        journals = work / f"{name}-journals-{episode}"
+        with serve_in_thread(faulty.replace(fault_seed=seed + episode)) as emulator:
+            while figures.kills < kills:
+                mode = rng.choice(["before", "after", "timer"])
+                if mode == "timer":
+                    code, _, err = drive(emulator.base_url, journals, after=rng.uniform(0.3, 0.3 + reference_seconds))
+                else:
+                    code, _, err = drive(emulator.base_url, journals, rng.randint(1, requests), mode)
+                figures.runs += 1
+                figures.duplicates += sum(n - 1 for n in live_names(emulator.base_url, key).values() if n > 1)
+                if code == -signal.SIGKILL:
+                    figures.kills += 1
+                    continue
+                if code != 0:
+                    figures.failures.append(err.strip().splitlines()[-1] if err.strip() else f"exit {code}")
+                    continue
+                finish(emulator.base_url, journals)
+                break
+            else:
+                code, _, err = drive(emulator.base_url, journals)
+                figures.runs += 1
+                figures.duplicates += sum(n - 1 for n in live_names(emulator.base_url, key).values() if n > 1)
+                if code == 0:
+                    finish(emulator.base_url, journals)
+                else:
+                    figures.failures.append(err.strip().splitlines()[-1] if err.strip() else f"exit {code}")
+        episode += 1
+    figures.seconds = time.perf_counter() - started
+    return figures
+
+
+def in_process_campaign(
+    name: str, seeds: int, key: str, work: Path, faults: dict[str, Any], timeout: float = 5.0
+) -> Figures:
+    figures = Figures(name)
+    started = time.perf_counter()
+    plan = Plan.from_dict(STORM_PLAN)
+    wanted = {p.name for p in plan.pools}
+    for seed in range(seeds):
+        config = EmulatorConfig(
+            api_keys=(key,), provision_seconds=0.05, retry_after_seconds=0, fault_seed=seed, **faults
+        )
+        with serve_in_thread(config) as emulator, make_client(emulator.base_url, key, timeout) as client:
+            journals = work / f"{name}-{seed}"
+            provisioner = Provisioner(
+                client,
+                journal_dir=journals,
+                reconcile_delays=(0.0, 0.05),
+                sleep=time.sleep,
+                wait=WaiterConfig(delay=0.01, max_delay=0.05, timeout=30),
+            )
+            result = provisioner.apply(plan, PROD)
+            figures.runs += 1
+            found = live_names(emulator.base_url, key)
+            figures.duplicates += sum(n - 1 for n in found.values() if n > 1)
+            if result.ok and set(found) == wanted:
+                figures.completed += 1
+                figures.clean_matches += 1
+            else:
+                figures.failures.append(str(result.records()))
+            c409, adopted = journal_stats(journals)
+            figures.conflicts_409 += c409
+            figures.adopted += adopted
+    figures.seconds = time.perf_counter() - started
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=30, help="SIGKILLs per kill campaign (default 30)")
+    parser.add_argument("--seeds", type=int, default=10, help="runs per in-process campaign (default 10)")
+    parser.add_argument("--seed", type=int, default=20240501)
+    args = parser.parse_args()
+    key = f"BENCH{secrets.token_hex(8).upper()}:{secrets.token_hex(16)}"
+    with tempfile.TemporaryDirectory(prefix="costplan-reliability-") as tmp:
+        work = Path(tmp)
+        campaigns = [
+            kill_campaign("kill", args.kills, key, work, {}, args.seed),
+            kill_campaign(
+                "kill+faults",
+                args.kills,
+                key,
+                work,
+                {"error_rate": 0.1, "error_statuses": (500, 502, 503, 429), "post_commit_fault_rate": 0.2},
+                args.seed + 1,
+            ),
+            in_process_campaign(
+                "storm 20% 503/429", args.seeds, key, work, {"error_rate": 0.2, "error_statuses": (503, 429)}
+            ),
+            in_process_campaign(
+                "unknown 40% POST->502",
+                args.seeds,
+                key,
+                work,
+                {"post_commit_fault_rate": 0.4, "fault_methods": ("POST",)},
+            ),
+            in_process_campaign(
+                "unknown 40% POST hang",
+                args.seeds,
+                key,
+                work,
+                {
+                    "post_commit_fault_rate": 0.4,
+                    "post_commit_fault_kind": "hang",
+                    "hang_seconds": 1.0,
+                    "fault_methods": ("POST",),
+                },
+                timeout=0.3,
+            ),
+        ]
+    header = (
+        f"{'campaign':24} {'runs':>5} {'kills':>5} {'done':>5} {'=clean':>6} {'dups':>5} {'409s':>5} "
+        f"{'adopt':>5} {'fail':>5} {'secs':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for f in campaigns:
+        print(
+            f"{f.name:24} {f.runs:5d} {f.kills:5d} {f.completed:5d} {f.clean_matches:6d} {f.duplicates:5d} "
+            f"{f.conflicts_409:5d} {f.adopted:5d} {len(f.failures):5d} {f.seconds:6.1f}"
+        )
+    for f in campaigns:
+        for failure in f.failures[:3]:
+            print(f"  {f.name}: {failure}")
+    bad = sum(f.duplicates + f.mismatches + f.conflicts_409 for f in campaigns)
+    print("\nduplicates, end-state mismatches and repeated creates in all campaigns:", bad)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

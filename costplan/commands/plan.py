@@ -1,0 +1,171 @@
+"""`costplan plan SERVICES_FILE`: the cheapest pools for a services spec, with a proven bound.
+
+Register in `costplan.cli.COMMANDS`: `"plan": "costplan.commands.plan:plan"`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from costplan.commands._shared import App, emit_records, notice_line, pass_app
+
+if TYPE_CHECKING:
+    from costplan.plans import Plan
+
+POOL_COLUMNS = (
+    "pool",
+    "provider",
+    "instance_type",
+    "count_min",
+    "count_max",
+    "unit_monthly_price",
+    "monthly_cost",
+    "cpu_used_pct",
+    "memory_used_pct",
+    "tags",
+)
+ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
+
+
+@click.command()
+@click.argument("services_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=click.Path(),
+    help="Catalogue: a snapshot, a snapshot directory, or a CSV/Parquet/JSON file "
+    "(default: the latest snapshot; collects one first when there is none).",
+)
+@click.option("--mhz-per-vcpu", type=click.FloatRange(min=0, min_open=True), help="CPU MHz per vCPU [2793].")
+@click.option("--overhead-cpu-mhz", type=click.FloatRange(min=0), help="Platform CPU reserved per node [650].")
+@click.option("--overhead-memory-mb", type=click.FloatRange(min=0), help="Memory per node not for services [921].")
+@click.option(
+    "--headroom", type=click.FloatRange(min=0, max=1, max_open=True), help="Fraction of each node kept free [0]."
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True, help="Seconds."
+)
+@click.option(
+    "--target-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, help="Stop at this proven gap."
+)
+@click.option("--n-plus-one", is_flag=True, help="Losing any one node must leave every replica placeable.")
+@click.option("--max-pools", type=click.IntRange(min=1), help="At most this many distinct pools (node types).")
+@click.option("--provider", "providers", multiple=True, help="Only this provider (name or uuid); repeatable.")
+@click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
+@click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
+@click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
+@pass_app
+def plan(
+    app: App,
+    services_file: str,
+    catalogue_path: str | None,
+    mhz_per_vcpu: float | None,
+    overhead_cpu_mhz: float | None,
+    overhead_memory_mb: float | None,
+    headroom: float | None,
+    time_limit: float,
+    target_gap: float,
+    n_plus_one: bool,
+    max_pools: int | None,
+    providers: tuple[str, ...],
+    excluded: tuple[str, ...],
+    pool_prefix: str,
+    environment_uuid: str | None,
+    output: str,
+    save_path: str | None,
+) -> None:
+    """Plan the cheapest instance pools for the services in SERVICES_FILE (YAML or JSON).
+
+    The plan states its monthly cost, a proven lower bound (no plan can be cheaper)
+    and the gap between them; `--save` writes the plan file that `provision` and
+    `report` read. Capacity options override the defaults for every provider.
+
+    \b
+    Example:
+        costplan plan examples/services.yaml
+        costplan plan services.yaml --catalogue what-if.csv --headroom 0.1 --n-plus-one
+        costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
+    """
+    from costplan.commands.catalogue import load_or_collect
+    from costplan.demand import load_services
+    from costplan.planner import CapacityModel, PlanOptions, make_plan
+
+    services = load_services(services_file)
+    capacity_flags = {
+        "mhz_per_vcpu": mhz_per_vcpu,
+        "overhead_cpu_mhz": overhead_cpu_mhz,
+        "overhead_memory_mb": overhead_memory_mb,
+        "headroom": headroom,
+    }
+    given: dict[str, Any] = {k: v for k, v in capacity_flags.items() if v is not None}
+    capacity = CapacityModel(**given)
+    options = PlanOptions(
+        capacity=capacity,
+        time_limit=time_limit,
+        target_gap=target_gap,
+        n_plus_one=n_plus_one,
+        max_pools=max_pools,
+        providers=providers,
+        exclude_providers=excluded,
+        environment_uuid=environment_uuid,
+        pool_prefix=pool_prefix,
+    )
+    catalogue = load_or_collect(app, catalogue_path)
+    notice_line(
+        f"planning {sum(s.count_min for s in services)} replicas of {len(services)} services "
+        f"on {len(catalogue.frame)} instance types (time limit {time_limit:g} s)"
+    )
+    result = make_plan(catalogue.frame, services, options)
+    if save_path:
+        notice_line(f"plan written to {result.save(save_path)}")
+    if output == "json":
+        click.echo(result.to_json())
+        return
+    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
+    emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
+    notice_line(result.explanations.summary)
+    if result.placement_check is not None and not result.placement_check.succeeds:
+        failed = ", ".join(f"{k} ({v})" for k, v in result.placement_check.failed_services.items())
+        notice_line(f"note: the platform's greedy placement alone might not land: {failed}")
+
+
+def _title(result: Plan) -> str:
+    return (
+        f"{result.monthly_cost:,.2f} {result.currency}/month, {len(result.nodes)} nodes, {result.status} "
+        f"(lower bound {result.lower_bound:,.2f}, gap {result.gap:.2%})"
+    )
+
+
+def _pool_rows(result: Plan) -> list[dict[str, Any]]:
+    usage = {e.pool: e for e in result.explanations.pools}
+    return [
+        {
+            "pool": p.name,
+            "provider": p.provider,
+            "instance_type": p.instance_type,
+            "count_min": p.count_min,
+            "count_max": p.count_max,
+            "unit_monthly_price": p.unit_monthly_price,
+            "monthly_cost": p.monthly_cost,
+            "cpu_used_pct": usage[p.name].cpu_utilisation if p.name in usage else None,
+            "memory_used_pct": usage[p.name].memory_utilisation if p.name in usage else None,
+            "tags": ",".join(p.tags),
+        }
+        for p in result.pools
+    ]
+
+
+def _alternative_rows(result: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "alternative": a.name,
+            "monthly_cost": a.monthly_cost,
+            "extra_cost": a.extra_cost,
+            "note": a.note,
+        }
+        for a in result.alternatives
+    ]

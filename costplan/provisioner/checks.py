@@ -1,0 +1,70 @@
+"""The plan, checked before anything is sent: a malformed or hand-edited plan is refused whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from costplan.errors import InputError
+from costplan.plans import Plan, from_units, to_units
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check a plan file: InputError naming the file and the field if malformed or tampered."""
+    plan = Plan.load(path)
+    check_plan(plan, source=str(path))
+    return plan
+
+
+def check_plan(plan: Plan, *, source: str = "plan") -> None:
+    """The plan's own arithmetic must hold: counts ordered, each pool's cost = count_min x unit
+    price, the total = the sum of the pools, names unique (they are how pools are found again)."""
+    if not plan.pools:
+        raise InputError(f"{source}: pools: the plan has no pools to provision")
+    names: set[str] = set()
+    for index, pool in enumerate(plan.pools):
+        where = f"{source}: pools[{index}] ({pool.name!r})"
+        if not pool.name.strip() or pool.name in names:
+            raise InputError(f"{where}: name: must be non-empty and unique (pools are found again by name)")
+        names.add(pool.name)
+        if pool.count_min < 0 or pool.count_max < 1 or pool.count_min > pool.count_max:
+            raise InputError(
+                f"{where}: count_min/count_max: need 0 <= count_min <= count_max and count_max >= 1, "
+                f"got {pool.count_min} and {pool.count_max}"
+            )
+        expected = to_units(pool.unit_monthly_price) * pool.count_min
+        if abs(to_units(pool.monthly_cost) - expected) > pool.count_min:  # 1/10 000 rounding per node
+            raise InputError(
+                f"{where}: monthly_cost: {pool.monthly_cost} is not count_min x unit_monthly_price "
+                f"({pool.count_min} x {pool.unit_monthly_price} = {from_units(expected)}): "
+                "the plan was edited"
+            )
+    total = sum(to_units(p.monthly_cost) for p in plan.pools)
+    if abs(to_units(plan.monthly_cost) - total) > len(plan.pools):
+        raise InputError(
+            f"{source}: monthly_cost: {plan.monthly_cost} is not the sum of the pools' monthly_cost "
+            f"({from_units(total)}): the plan was edited"
+        )
+    for index, node in enumerate(plan.nodes):
+        if node.pool not in names:
+            raise InputError(f"{source}: nodes[{index}].pool: {node.pool!r} is not one of the plan's pools")
+    services: set[str] = set()
+    for index, spec in enumerate(plan.services):
+        where = f"{source}: services[{index}] ({spec.name!r})"
+        if not spec.name.strip() or spec.name in services:
+            raise InputError(f"{where}: name: must be non-empty and unique (services are found again by name)")
+        services.add(spec.name)
+        if spec.count_min < 0 or spec.count_min > spec.count_max:
+            raise InputError(f"{where}: count_min/count_max: need 0 <= count_min <= count_max")
+
+
+def service_pools(plan: Plan) -> dict[str, list[str]]:
+    """Service name -> the plan pools its replicas are placed on (baseline and peak), in plan order.
+
+    A service the placement does not mention may go on any of the plan's pools.
+    """
+    hosts: dict[str, set[str]] = {}
+    for node in (*plan.nodes, *(plan.peak.nodes if plan.peak else ())):
+        for replica in node.replicas:
+            hosts.setdefault(replica.service, set()).add(node.pool)
+    order = [p.name for p in plan.pools]
+    return {s.name: [p for p in order if p in hosts.get(s.name, set(order))] for s in plan.services}

@@ -1,0 +1,148 @@
+"""What an environment runs now: pools with reserved vs total capacity and cost, services with replicas."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from costplan.models import InstancePool, PoolStatus, ServiceInfo, ServiceStatus
+from costplan.plans import from_units, to_units
+from costplan.provisioner import states
+from costplan.provisioner.prices import PriceBook
+
+if TYPE_CHECKING:
+    from costplan.provisioner.reader import EnvironmentReader
+
+POOL_COLUMNS = (
+    "pool",
+    "uuid",
+    "provider",
+    "instance_type",
+    "status",
+    "count",
+    "running",
+    "cpu_reserved_mhz",
+    "cpu_total_mhz",
+    "cpu_used_pct",
+    "memory_reserved_mb",
+    "memory_total_mb",
+    "memory_used_pct",
+    "unit_monthly_price",
+    "monthly_cost",
+)
+SERVICE_COLUMNS = (
+    "service",
+    "uuid",
+    "status",
+    "count",
+    "running",
+    "cpu_reserved_mhz",
+    "memory_reserved_mb",
+    "pools",
+    "problem",
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    environment_uuid: str
+    currency: str
+    pools: list[dict[str, Any]]
+    services: list[dict[str, Any]]
+    monthly_cost: float
+    unpriced: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment_uuid": self.environment_uuid,
+            "currency": self.currency,
+            "monthly_cost": self.monthly_cost,
+            "unpriced_pools": list(self.unpriced),
+            "pools": self.pools,
+            "services": self.services,
+        }
+
+    def summary(self) -> str:
+        line = (
+            f"{len(self.pools)} pools, {len(self.services)} services; monthly cost now "
+            f"{self.monthly_cost:,.4f} {self.currency}"
+        )
+        return line + (f" (not priced: {', '.join(self.unpriced)})" if self.unpriced else "")
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def environment_status(reader: EnvironmentReader, environment_uuid: str, *, currency: str) -> EnvironmentStatus:
+    """Pools (count x the type's monthly price) and services of one environment; reads only."""
+    prices = reader.price_book(reader.environment(environment_uuid))
+    pools = reader.live_pools(environment_uuid)
+    statuses = reader.pool_statuses(pools)
+    pool_rows = [_pool_row(pool, statuses.get(pool.uuid), prices) for pool in pools]
+    services = reader.live_services(environment_uuid)
+    service_statuses = reader.service_statuses(services)
+    service_rows = [_service_row(service, service_statuses.get(service.uuid)) for service in services]
+    total = sum(to_units(row["monthly_cost"] or 0.0) for row in pool_rows)
+    unpriced = tuple(row["pool"] for row in pool_rows if row["monthly_cost"] is None)
+    return EnvironmentStatus(environment_uuid, currency, pool_rows, service_rows, from_units(total), unpriced)
+
+
+def _pool_row(pool: InstancePool, status: PoolStatus | None, prices: PriceBook) -> dict[str, Any]:
+    count = status.count if status is not None else pool.count_min
+    provider = prices.provider_of(pool)
+    itype = prices.find(provider, pool.instance_type_uuid)
+    row: dict[str, Any] = {
+        "pool": pool.name,
+        "uuid": pool.uuid,
+        "provider": prices.provider_names.get(provider or "", provider),
+        "instance_type": itype.name if itype else pool.instance_type_uuid,
+        "status": status.status if status else "gone",
+        "count": count,
+        "running": None,
+        "cpu_reserved_mhz": None,
+        "cpu_total_mhz": None,
+        "cpu_used_pct": None,
+        "memory_reserved_mb": None,
+        "memory_total_mb": None,
+        "memory_used_pct": None,
+        "unit_monthly_price": prices.unit_price(provider, pool.instance_type_uuid),
+        "monthly_cost": prices.cost(pool, count),
+    }
+    if status is not None:
+        row.update(
+            running=status.count_running,
+            cpu_reserved_mhz=status.total_reserved_cpu_mhz,
+            cpu_total_mhz=status.total_cpu_mhz,
+            cpu_used_pct=_pct(status.total_reserved_cpu_mhz, status.total_cpu_mhz),
+            memory_reserved_mb=status.total_reserved_memory_mb,
+            memory_total_mb=status.total_memory_mb,
+            memory_used_pct=_pct(status.total_reserved_memory_mb, status.total_memory_mb),
+        )
+    return row
+
+
+def _service_row(service: ServiceInfo, status: ServiceStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {
+            "service": service.name,
+            "uuid": service.uuid,
+            "status": "gone",
+            "count": service.count_min,
+            "running": None,
+            "cpu_reserved_mhz": None,
+            "memory_reserved_mb": None,
+            "pools": "",
+            "problem": "",
+        }
+    return {
+        "service": service.name,
+        "uuid": service.uuid,
+        "status": status.status,
+        "count": status.count,
+        "running": status.count_running,
+        "cpu_reserved_mhz": status.total_reserved_cpu_mhz,
+        "memory_reserved_mb": status.total_reserved_memory_mb,
+        "pools": ", ".join(sorted({i.instance_pool_name for i in status.instances})),
+        "problem": states.failure_text(status) if states.service_failed(status) else "",
+    }
