@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "demo": "costplan.commands.demo:demo",
     "destroy": "costplan.commands.provision:destroy",
     "emulator": "costplan.commands.emulator:emulator",
+    "plan": "costplan.commands.plan:plan",
     "providers": "costplan.commands.providers:providers",
     "provision": "costplan.commands.provision:provision",
     "report": "costplan.commands.report:report",
@@ -37,7 +38,7 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, error: CostplanError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
 
 class LazyGroup(click.Group):
@@ -83,7 +84,7 @@ class LazyGroup(click.Group):
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where snapshots and journals go.")
 @click.option("--sandbox", is_flag=True, help="Use the built-in emulator even when a key is configured.")
 @click.pass_context
-def cli(ctx: click.Context, **flags: Any) -> None:
+def cli(ctx: click.Context, /, **flags: Any) -> None:
     """Plan, buy and report the cheapest capacity for your services on LayerOps.
 
     With no API key configured, every command runs against the built-in

@@ -39,7 +39,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from dataclasses import replace
 
     from costplan.api import AsyncClient, Client
-    from costplan.catalogue import collect_async
+    from costplan.catalogue import Catalogue, collect_async
     from costplan.demand import load_services
     from costplan.planner import PlanOptions, make_plan
     from costplan.provisioner import Provisioner
@@ -55,7 +55,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     with sandbox_settings(settings, app.environ) as api:
         notice_line(f"1/4 starting the built-in LayerOps emulator (sandbox) at {api.api_url}")
 
-        async def collect_all() -> object:
+        async def collect_all() -> Catalogue:
             async with AsyncClient.from_settings(api) as client:
                 return await collect_async(
                     client, currency=settings.currency, concurrency=settings.concurrency, source="sandbox"

@@ -1,0 +1,98 @@
+"""From layouts to the plan's pools and nodes: deterministic pool names, tags, exact money."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from costplan.models import ServiceSpec
+from costplan.planner.layout import Layout
+from costplan.plans import Node, PlannedPool, Replica, from_units
+
+MAX_NAME = 63  # a DNS label: valid wherever the API may use the name
+
+
+def slug(text: str) -> str:
+    """Lowercase letters, digits and single dashes: `Standard_B2s v2` -> `standard-b2s-v2`."""
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", text.casefold())).strip("-") or "x"
+
+
+def pool_names(prefix: str, rows: pd.DataFrame, type_ids: Sequence[int]) -> dict[int, str]:
+    """`<prefix>-<provider>-<type>`, unique (a numeric suffix breaks ties), at most 63 characters."""
+    names: dict[int, str] = {}
+    taken: set[str] = set()
+    for t in sorted(type_ids, key=lambda t: (str(rows.at[t, "provider"]), str(rows.at[t, "instance_type"]), t)):
+        base = f"{prefix}-{slug(str(rows.at[t, 'provider']))}-{slug(str(rows.at[t, 'instance_type']))}"
+        base = base[:MAX_NAME].rstrip("-")
+        name, k = base, 2
+        while name in taken:
+            suffix = f"-{k}"
+            name = base[: MAX_NAME - len(suffix)].rstrip("-") + suffix
+            k += 1
+        taken.add(name)
+        names[int(t)] = name
+    return names
+
+
+def build_pools(
+    rows: pd.DataFrame,
+    base: Layout,
+    peak: Layout | None,
+    names: dict[int, str],
+    tags: dict[int, set[str]],
+) -> tuple[PlannedPool, ...]:
+    """One pool per node type used at baseline or peak; `count_max` covers the peak layout."""
+    kinds = set(base.types.tolist()) | (set(peak.types.tolist()) if peak is not None else set())
+    used = sorted(kinds, key=lambda t: names[t])
+    pools = []
+    for t in used:
+        count_min = int((base.types == t).sum())
+        count_max = max(count_min, int((peak.types == t).sum()) if peak is not None else count_min)
+        unit = int(rows.at[t, "price_units"])
+        pools.append(
+            PlannedPool(
+                name=names[t],
+                provider_uuid=str(rows.at[t, "provider_uuid"]),
+                provider=str(rows.at[t, "provider"]),
+                instance_type_uuid=str(rows.at[t, "instance_type_uuid"]),
+                instance_type=str(rows.at[t, "instance_type"]),
+                count_min=count_min,
+                count_max=count_max,
+                unit_monthly_price=from_units(unit),
+                monthly_cost=from_units(unit * count_min),
+                cpu_mhz=int(rows.at[t, "cpu_mhz"]),
+                memory_mb=int(rows.at[t, "memory_mb"]),
+                vcpus=_number(rows.at[t, "vcpus"]),
+                memory_gb=_number(rows.at[t, "memory_gb"]),
+                tags=tuple(sorted(tags.get(t, set()))),
+            )
+        )
+    return tuple(pools)
+
+
+def build_nodes(
+    rows: pd.DataFrame, layout: Layout, names: dict[int, str], services: Sequence[ServiceSpec]
+) -> tuple[Node, ...]:
+    """Nodes grouped by pool (name order), each listing its replicas by service name."""
+    order = sorted(range(len(layout.types)), key=lambda n: (names[int(layout.types[n])], n))
+    nodes = []
+    for n in order:
+        t = int(layout.types[n])
+        replicas = tuple(
+            Replica(services[int(s)].name, services[int(s)].cpu_mhz, services[int(s)].memory_mb)
+            for s in np.flatnonzero(layout.counts[:, n])
+            for _ in range(int(layout.counts[s, n]))
+        )
+        nodes.append(Node(names[t], int(rows.at[t, "cpu_mhz"]), int(rows.at[t, "memory_mb"]), replicas))
+    return tuple(nodes)
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(number) else number

@@ -1,0 +1,70 @@
+"""What a person or an autoscaler would do without an optimiser: the plans to beat.
+
+1. `ffd_baseline`: first-fit decreasing onto the cheapest-per-capacity type (the type whose
+   price x max(total CPU / node CPU, total memory / node memory) is least).
+2. `least_waste_baseline`: the Kubernetes cluster-autoscaler "least-waste" expander: pick the
+   node type whose new nodes would be left with the least idle CPU + memory fraction once the
+   pending replicas are packed on them (ties: cheaper), repeat for replicas it could not host.
+3. `best_single_type`: the cheapest first-fit-decreasing plan over every type that can host
+   everything (exact pruning: a type whose fractional cost already exceeds the best is skipped).
+
+With provider constraints no single type may host every service: then each class of services
+(same allowed types) gets its own cheapest type, which is what (1) and (2) reduce to.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costplan.planner.greedy import class_types, ffd, fractional_cost, place
+from costplan.planner.problem import Packing, Problem
+
+
+def ffd_baseline(problem: Problem) -> Packing | None:
+    """First-fit decreasing onto the cheapest-per-capacity type (per constraint class)."""
+    return ffd(problem, class_types(problem))
+
+
+def least_waste_baseline(problem: Problem) -> Packing | None:
+    """The cluster-autoscaler least-waste choice, round by round until every replica is placed."""
+    pending = problem.demand.copy()
+    packing = Packing.empty(problem.n_groups)
+    while pending.any():
+        best: tuple[float, int, int] | None = None
+        best_packing: Packing | None = None
+        for t in range(problem.n_types):
+            hosts = (problem.kmax[:, t] > 0) & (pending > 0)
+            if not hosts.any():
+                continue
+            new_type = np.where(hosts, t, -1)
+            trial, _ = place(problem, Packing.empty(problem.n_groups), np.where(hosts, pending, 0), new_type)
+            used_cpu, used_mem = trial.used(problem)
+            n = trial.n_nodes
+            waste = (1.0 - used_cpu.sum() / (n * problem.cap_cpu[t])) + (
+                1.0 - used_mem.sum() / (n * problem.cap_mem[t])
+            )
+            key = (round(float(waste), 12), int(n * problem.price[t]), t)
+            if best is None or key < best:
+                best, best_packing = key, trial
+        if best_packing is None:
+            return None
+        pending = pending - best_packing.placed()
+        packing = packing.append(best_packing.types, best_packing.counts)
+    return packing
+
+
+def best_single_type(problem: Problem) -> tuple[int, Packing] | None:
+    """The cheapest plan that uses one node type only (first-fit decreasing on each type)."""
+    hosts_all = (problem.kmax > 0).all(axis=0)
+    if not hosts_all.any():
+        return None
+    score = np.where(hosts_all, fractional_cost(problem), np.inf)
+    best: tuple[int, Packing] | None = None
+    best_cost = np.inf
+    for t in np.argsort(score, kind="stable"):
+        if not np.isfinite(score[t]) or score[t] >= best_cost:
+            break
+        packing = ffd(problem, int(t))
+        if packing is not None and packing.cost(problem) < best_cost:
+            best, best_cost = (int(t), packing), packing.cost(problem)
+    return best

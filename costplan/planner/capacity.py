@@ -1,0 +1,215 @@
+"""Node types: what one instance of a catalogue row can host, after platform overhead and headroom.
+
+A node's usable capacity is `(vcpus x mhz_per_vcpu - overhead_cpu_mhz) x (1 - headroom)` MHz
+and `(memory_gb x 1024 - overhead_memory_mb) x (1 - headroom)` MB, rounded down. The
+defaults come from the one documented sample (DESIGN.md section 2: an Azure B2s node,
+2 vCPU / 4 GB, reports 5586 MHz and 3903 MB, of which ~650 MHz / 728 MB are the platform's):
+the memory overhead 921 MB = 193 MB the scheduler never sees (4096 - 3903) + 728 MB reserved.
+Every value can be overridden globally and per provider name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from costplan.errors import CatalogueError, ConfigError, InfeasiblePlan
+from costplan.models import CATALOGUE_COLUMNS
+from costplan.plans import MONEY_SCALE
+
+DEFAULT_MHZ_PER_VCPU = 2793.0
+DEFAULT_OVERHEAD_CPU_MHZ = 650.0
+DEFAULT_OVERHEAD_MEMORY_MB = 921.0
+DEFAULT_HEADROOM = 0.0
+MB_PER_GB = 1024
+
+_FIELDS = ("mhz_per_vcpu", "overhead_cpu_mhz", "overhead_memory_mb", "headroom")
+
+
+@dataclass(frozen=True)
+class ProviderCapacity:
+    """Per-provider overrides of `CapacityModel`; `None` keeps the global value."""
+
+    mhz_per_vcpu: float | None = None
+    overhead_cpu_mhz: float | None = None
+    overhead_memory_mb: float | None = None
+    headroom: float | None = None
+
+
+@dataclass(frozen=True)
+class CapacityModel:
+    """How catalogue rows turn into usable node capacity; recorded in every plan's assumptions.
+
+    ```python
+    CapacityModel(headroom=0.1, per_provider={"Scaleway": ProviderCapacity(mhz_per_vcpu=2600)})
+    ```
+    """
+
+    mhz_per_vcpu: float = DEFAULT_MHZ_PER_VCPU
+    overhead_cpu_mhz: float = DEFAULT_OVERHEAD_CPU_MHZ
+    overhead_memory_mb: float = DEFAULT_OVERHEAD_MEMORY_MB
+    headroom: float = DEFAULT_HEADROOM
+    per_provider: Mapping[str, ProviderCapacity] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check(self.mhz_per_vcpu, self.overhead_cpu_mhz, self.overhead_memory_mb, self.headroom, "")
+        for name, override in self.per_provider.items():
+            values = self.resolve(name)
+            _check(*values, f" for provider {name!r}")
+            if not isinstance(override, ProviderCapacity):
+                raise ConfigError(f"capacity override for provider {name!r} must be a ProviderCapacity")
+
+    def resolve(self, provider: str) -> tuple[float, float, float, float]:
+        """(mhz_per_vcpu, overhead_cpu_mhz, overhead_memory_mb, headroom) for a provider name."""
+        override = _lookup(self.per_provider, provider)
+        values = [getattr(self, name) for name in _FIELDS]
+        if override is not None:
+            values = [
+                v if getattr(override, n) is None else getattr(override, n)
+                for n, v in zip(_FIELDS, values, strict=True)
+            ]
+        return values[0], values[1], values[2], values[3]
+
+    def node_capacity(self, provider: str, vcpus: float, memory_gb: float) -> tuple[int, int]:
+        """Usable (cpu MHz, memory MB) of one node of this shape; may be <= 0 for tiny types."""
+        mhz, overhead_cpu, overhead_mem, headroom = self.resolve(provider)
+        cpu = math.floor((vcpus * mhz - overhead_cpu) * (1.0 - headroom) + 1e-9)
+        mem = math.floor((memory_gb * MB_PER_GB - overhead_mem) * (1.0 - headroom) + 1e-9)
+        return cpu, mem
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mhz_per_vcpu": self.mhz_per_vcpu,
+            "overhead_cpu_mhz": self.overhead_cpu_mhz,
+            "overhead_memory_mb": self.overhead_memory_mb,
+            "headroom": self.headroom,
+            "mb_per_gb": MB_PER_GB,
+            "per_provider": {
+                name: {n: getattr(o, n) for n in _FIELDS if getattr(o, n) is not None}
+                for name, o in sorted(self.per_provider.items())
+            },
+            "formula": "cpu = floor((vcpus*mhz_per_vcpu - overhead_cpu_mhz)*(1-headroom)); "
+            "memory = floor((memory_gb*1024 - overhead_memory_mb)*(1-headroom))",
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CapacityModel:
+        """Read back `to_dict` (used to re-derive node capacities when verifying a plan)."""
+        per = {
+            str(k): ProviderCapacity(**{n: v.get(n) for n in _FIELDS}) for k, v in data.get("per_provider", {}).items()
+        }
+        return cls(**{n: float(data[n]) for n in _FIELDS if n in data}, per_provider=per)
+
+
+def _lookup(per_provider: Mapping[str, ProviderCapacity], provider: str) -> ProviderCapacity | None:
+    if provider in per_provider:
+        return per_provider[provider]
+    folded = provider.casefold()
+    for name, value in per_provider.items():
+        if name.casefold() == folded:
+            return value
+    return None
+
+
+def _check(mhz: float, overhead_cpu: float, overhead_mem: float, headroom: float, where: str) -> None:
+    if not mhz > 0:
+        raise ConfigError(f"mhz_per_vcpu{where} must be positive, got {mhz!r}")
+    if overhead_cpu < 0 or overhead_mem < 0:
+        raise ConfigError(f"node overheads{where} must not be negative, got {overhead_cpu!r} MHz / {overhead_mem!r} MB")
+    if not 0.0 <= headroom < 1.0:
+        raise ConfigError(f"headroom{where} must be a fraction in [0, 1), got {headroom!r}")
+
+
+def matches_provider(names: tuple[str, ...] | list[str], provider: str, provider_uuid: str) -> bool:
+    """Providers are named by display name (any case) or uuid."""
+    wanted = {n.casefold() for n in names}
+    return provider.casefold() in wanted or provider_uuid.casefold() in wanted
+
+
+def node_types(
+    catalogue: pd.DataFrame,
+    capacity: CapacityModel,
+    *,
+    environment_uuid: str | None = None,
+    providers: tuple[str, ...] = (),
+    exclude_providers: tuple[str, ...] = (),
+    currency: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Candidate node types (one row per provider x type) with `cpu_mhz`, `memory_mb`, `price_units`.
+
+    Returns the table and notes for the plan's assumptions: rows that cannot be used are
+    counted by reason, never silently dropped.
+    """
+    missing = [c for c in CATALOGUE_COLUMNS if c not in catalogue.columns]
+    if missing:
+        raise CatalogueError(f"the catalogue lacks column(s) {', '.join(missing)}")
+    notes: dict[str, Any] = {"catalogue_rows": len(catalogue)}
+    rows = catalogue.loc[:, list(CATALOGUE_COLUMNS)].copy()
+    rows["catalogue_row"] = np.arange(len(rows))
+    for column in ("environment_uuid", "provider_uuid", "provider", "instance_type_uuid", "instance_type", "currency"):
+        rows[column] = rows[column].astype("string").fillna("")
+    if environment_uuid is not None:
+        rows = rows[rows["environment_uuid"] == environment_uuid]
+        if rows.empty:
+            raise InfeasiblePlan(f"the catalogue has no instance type for environment {environment_uuid}")
+    if providers:
+        keep = [matches_provider(providers, p, u) for p, u in zip(rows["provider"], rows["provider_uuid"], strict=True)]
+        rows = rows[np.asarray(keep, dtype=bool)]
+        if rows.empty:
+            raise InfeasiblePlan(f"no instance type in the catalogue belongs to provider(s) {', '.join(providers)}")
+    if exclude_providers:
+        drop = [
+            matches_provider(exclude_providers, p, u)
+            for p, u in zip(rows["provider"], rows["provider_uuid"], strict=True)
+        ]
+        rows = rows[~np.asarray(drop, dtype=bool)]
+
+    skipped: dict[str, int] = {}
+    vcpus = pd.to_numeric(rows["vcpus"], errors="coerce").astype("float64")
+    memory = pd.to_numeric(rows["memory_gb"], errors="coerce").astype("float64")
+    price = pd.to_numeric(rows["monthly_price"], errors="coerce").astype("float64")
+    unknown = vcpus.isna() | memory.isna() | price.isna()
+    if unknown.any():
+        skipped["missing vcpus, memory or monthly price"] = int(unknown.sum())
+    negative = ~unknown & (price < 0)
+    if negative.any():
+        skipped["negative monthly price"] = int(negative.sum())
+    rows = rows[~(unknown | negative)]
+    vcpus, memory, price = vcpus[rows.index], memory[rows.index], price[rows.index]
+
+    caps = [capacity.node_capacity(p, v, m) for p, v, m in zip(rows["provider"], vcpus, memory, strict=True)]
+    rows["cpu_mhz"] = np.asarray([c for c, _ in caps], dtype=np.int64)
+    rows["memory_mb"] = np.asarray([m for _, m in caps], dtype=np.int64)
+    rows["price_units"] = np.round(price.to_numpy(dtype=np.float64) * MONEY_SCALE).astype(np.int64)
+    too_small = (rows["cpu_mhz"] <= 0) | (rows["memory_mb"] <= 0)
+    if too_small.any():
+        skipped["no capacity left after overhead and headroom"] = int(too_small.sum())
+    rows = rows[~too_small]
+
+    if currency is not None:
+        other = rows["currency"].str.casefold() != currency.casefold()
+        if other.any():
+            skipped[f"currency other than {currency}"] = int(other.sum())
+        rows = rows[~other]
+    currencies = sorted(set(rows["currency"]) - {""})
+    if len(currencies) > 1:
+        raise CatalogueError(
+            f"the candidate instance types are priced in several currencies ({', '.join(currencies)}): "
+            "choose one with the currency option"
+        )
+
+    # The same provider type listed twice (several environments): keep its cheapest row.
+    rows = rows.sort_values(["price_units", "provider", "instance_type", "catalogue_row"], kind="stable")
+    duplicated = rows.duplicated(["provider_uuid", "instance_type_uuid"], keep="first")
+    if duplicated.any():
+        skipped["duplicate provider x instance type"] = int(duplicated.sum())
+    rows = rows[~duplicated].reset_index(drop=True)
+    notes["skipped_rows"] = skipped
+    notes["candidate_types"] = len(rows)
+    notes["currency"] = currencies[0] if currencies else (currency or "EUR")
+    return rows, notes

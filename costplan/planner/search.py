@@ -1,0 +1,234 @@
+"""One planning problem solved within a time budget: the best packing found and a proven bound.
+
+The pipeline, cheapest steps first, so that a time limit always leaves a plan behind:
+
+1. drop dominated node types (exact: never needed);
+2. starting plans: the greedy baselines and the best single-type plan (passed in);
+3. bounds: the aggregate LP (dual certificate), then the node-count MILP;
+4. small instances: the compact MILP, warm-started, until proven optimal;
+5. otherwise: pack along the node-count MILP's solution (and variants with a little slack),
+   re-pack over column-generation patterns (restricted master MILP), local repairs;
+6. large-neighbourhood search until the time runs out or the certified gap is small enough.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from costplan.planner import colgen, lns
+from costplan.planner.bounds import Bound, effective_capacity, integral, lp_bound, node_count_bound
+from costplan.planner.exact import repack, slot_limits
+from costplan.planner.greedy import downsize, empty_nodes, pack_targeted, round_flows
+from costplan.planner.problem import Packing, Problem, dominated_types
+
+EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
+RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
+GAP_TOLERANCE = 1e-9
+
+
+@dataclass
+class SearchResult:
+    """The best packing (on the caller's problem), its cost and what is proven about it."""
+
+    packing: Packing
+    cost_units: int
+    bound_units: float
+    bound_method: str
+    method: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def optimal(self) -> bool:
+        return self.bound_units >= self.cost_units - GAP_TOLERANCE
+
+    @property
+    def gap(self) -> float:
+        return 0.0 if self.cost_units <= 0 else max(0.0, (self.cost_units - self.bound_units) / self.cost_units)
+
+
+class _Best:
+    """The incumbent and where it came from."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.packing: Packing | None = None
+        self.cost = math.inf
+        self.method = ""
+
+    def offer(self, packing: Packing | None, method: str) -> None:
+        if packing is None or not packing.is_valid(self.problem):
+            return
+        cost = packing.cost(self.problem)
+        if cost < self.cost:
+            self.packing, self.cost, self.method = packing.drop_empty(), cost, method
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit: float,
+    target_gap: float = 0.0,
+    seed: int = 0,
+    starts: Sequence[tuple[Packing | None, str]] = (),
+) -> SearchResult:
+    """The cheapest packing found for `problem` in `time_limit` seconds, with a proven bound."""
+    began = time.monotonic()
+    deadline = began + time_limit
+    rng = np.random.default_rng(seed)
+    if not problem.demand.any():
+        return SearchResult(Packing.empty(problem.n_groups), 0, 0.0, "empty demand", "empty demand")
+
+    # Data: the non-dominated types carry every optimal solution.
+    keep = np.flatnonzero(~dominated_types(problem))
+    work = problem.restrict(keep)
+    best = _Best(work)
+    for packing, method in starts:
+        if packing is not None:
+            best.offer(_onto(packing, problem, keep), method)
+    stats: dict[str, Any] = {"types": problem.n_types, "non_dominated_types": work.n_types, "groups": work.n_groups}
+
+    # Bounds: aggregate LP first (instant), then whole node counts; capacities are what the
+    # replicas can actually fill (subset sums).
+    capacity = effective_capacity(work)
+    bound = lp_bound(work, capacity)
+    stats["lp_bound"] = integral(bound.units)
+    nc = node_count_bound(
+        work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
+    )
+    if nc.units > bound.units:
+        bound = nc
+    stats["node_count_bound"] = integral(nc.units)
+
+    def gap_ok() -> bool:
+        b = integral(bound.units)
+        return best.cost <= b + GAP_TOLERANCE or (best.cost - b) <= target_gap * best.cost
+
+    # A plan along the node-count solution, and along variants with a little slack.
+    if nc.x is not None:
+        best.offer(_polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc))), "node-count MILP + packing")
+    for scale in (0.97, 0.93):
+        if gap_ok() or time.monotonic() > deadline - 0.1:
+            break
+        variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale)
+        if variant.x is not None:
+            best.offer(_polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant))), "slack packing")
+
+    # Small instances: the compact MILP over every useful slot proves optimality. Larger ones:
+    # the same model restricted to the node types of the bound's solution and of the incumbent
+    # (one node more of each) finds near-optimal plans fast, warm-started from the incumbent.
+    limits = slot_limits(work, work.demand, best.cost)
+    exact = int(limits.sum()) * work.n_groups <= EXACT_SIZE
+    if not exact and nc.x is not None and best.packing is not None:
+        x = np.round(nc.x).astype(np.int64)
+        inc = np.bincount(best.packing.types, minlength=work.n_types)
+        limits = np.minimum(limits, np.maximum(x + 1, inc) * ((x > 0) | (inc > 0)))
+        limits = np.maximum(limits, inc)
+    if not gap_ok() and int(limits.sum()) * work.n_groups <= RESTRICTED_SIZE and time.monotonic() < deadline - 0.1:
+        result = repack(
+            work,
+            work.demand,
+            np.repeat(np.arange(work.n_types), limits),
+            max_cost_units=best.cost if math.isfinite(best.cost) else None,
+            pools_left=work.max_pools,
+            counted_new=~work.free_mask() if work.max_pools is not None else None,
+            start=best.packing,
+            time_limit=_share(deadline, 0.8 if exact else 0.6),
+            seed=seed,
+        )
+        if result.nodes is not None:
+            best.offer(result.nodes, "compact MILP" if exact else "restricted compact MILP")
+        stats["compact"] = {"status": result.status, "exact": exact, "slots": int(limits.sum())}
+        if exact:
+            exact_bound = min(result.bound_units, best.cost)
+            if result.status == "optimal" and result.nodes is not None:
+                # Proven within the half-unit gap we asked for, on the exact cost of the rounded plan.
+                exact_bound = min(result.cost_units, best.cost) - 0.5
+            elif result.status == "infeasible" and math.isfinite(best.cost):
+                exact_bound = best.cost - 0.5  # nothing at or below the known plan's cost exists
+            if exact_bound > bound.units:
+                method = "compact MILP (proven optimal)" if result.status == "optimal" else "compact MILP"
+                bound = Bound(exact_bound, method)
+
+    # Medium ones: patterns from column generation, re-combined by the restricted master MILP.
+    large = int(limits.sum()) * work.n_groups > RESTRICTED_SIZE
+    if not large and not gap_ok() and time.monotonic() < deadline - 0.2:
+        focus = np.flatnonzero(np.round(nc.x) > 0) if nc.x is not None else None
+        cg = colgen.generate(work, deadline=_share_abs(deadline, 0.2), incumbent=best.packing, focus=focus)
+        stats["colgen"] = cg.stats
+        if cg.bound_units > bound.units:
+            bound = Bound(cg.bound_units, cg.bound_method)
+        if not gap_ok():
+            best.offer(_polish(work, cg.packing) if cg.packing is not None else None, "restricted master MILP")
+
+    # Large ones: re-pack the plan chunk by chunk (compact MILP on ~a dozen nodes at a time).
+    passes = 0
+    while large and best.packing is not None and not gap_ok() and time.monotonic() < deadline - 0.5:
+        passes += 1
+        before = best.cost
+        best.offer(
+            lns.chunk_repack(work, best.packing, deadline=_share_abs(deadline, 0.9), rng=rng, stop_below=bound.units),
+            best.method.split(" + ")[0] + " + chunk re-packing",
+        )
+        if best.cost >= before:
+            break
+    stats["chunk_passes"] = passes
+
+    # Large-neighbourhood search polishes the incumbent.
+    if best.packing is not None and not gap_ok():
+        target = integral(bound.units) / max(1e-12, 1.0 - target_gap) if target_gap > 0 else integral(bound.units)
+        improved = lns.improve(work, best.packing, deadline=deadline, stop_below=target, rng=rng)
+        best.offer(improved, best.method + " + LNS")
+
+    if best.packing is None:
+        raise RuntimeError("no packing found")  # unreachable: the starts always include a baseline
+    b = min(integral(bound.units), float(best.cost))
+    stats["seconds"] = round(time.monotonic() - began, 3)
+    packing = Packing(keep[best.packing.types], best.packing.counts)
+    return SearchResult(packing, int(best.cost), b, bound.method, best.method, stats)
+
+
+def _share(deadline: float, fraction: float) -> float:
+    """Seconds for a step: a fraction of the time left."""
+    return max(0.05, (deadline - time.monotonic()) * fraction)
+
+
+def _share_abs(deadline: float, fraction: float) -> float:
+    return time.monotonic() + _share(deadline, fraction)
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(x)), np.round(x).astype(np.int64))
+
+
+def _targets(problem: Problem, bound: Bound) -> np.ndarray | None:
+    return None if bound.flows is None else round_flows(bound.flows, problem.demand)
+
+
+def _polish(problem: Problem, packing: Packing) -> Packing:
+    return downsize(problem, empty_nodes(problem, downsize(problem, packing)))
+
+
+def _onto(packing: Packing, problem: Problem, keep: np.ndarray) -> Packing | None:
+    """A packing on all types moved onto the kept (non-dominated) types: each node to the cheapest
+    kept type that holds it (one exists by dominance)."""
+    position = {int(t): i for i, t in enumerate(keep)}
+    types = np.empty(packing.n_nodes, dtype=np.int64)
+    used_cpu, used_mem = packing.used(problem)
+    for n in range(packing.n_nodes):
+        t = int(packing.types[n])
+        if t in position:
+            types[n] = position[t]
+            continue
+        fits = (problem.cap_cpu[keep] >= used_cpu[n]) & (problem.cap_mem[keep] >= used_mem[n])
+        fits &= (problem.kmax[:, keep] >= packing.counts[n][:, None]).all(axis=0)
+        price = np.where(fits, problem.price[keep], np.iinfo(np.int64).max)
+        if not fits.any():
+            return None
+        types[n] = int(np.argmin(price))
+    return Packing(types, packing.counts.copy())

@@ -1,0 +1,202 @@
+"""Independent verification of a plan from its JSON alone: no solver, no planner state.
+
+Every check is re-derived from the document: capacities (from the recorded capacity model),
+per-node fit in both dimensions, spread, provider and tag constraints, replica counts per
+service, pool counts, money to the 1/10 000 unit, the bound, the options, N+1 and the peak.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from costplan.errors import InputError, PlanVerificationError
+from costplan.planner.capacity import CapacityModel, matches_provider
+from costplan.planner.placement import Cluster, lost_node_failures, placement_check
+from costplan.plans import Plan, relative_gap, to_units
+
+MAX_REPORTED = 12
+
+
+def verify_plan(plan: Plan | Mapping[str, Any]) -> None:
+    """Raise `PlanVerificationError` listing what is wrong with the plan (nothing = valid)."""
+    data = plan.to_dict() if isinstance(plan, Plan) else plan
+    try:
+        parsed = Plan.from_dict(data)
+    except InputError as exc:
+        raise PlanVerificationError(f"plan is malformed: {exc}") from exc
+    problems = _check(parsed, data)
+    if problems:
+        more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
+        raise PlanVerificationError("plan fails verification: " + "; ".join(problems[:MAX_REPORTED]) + more)
+
+
+def _check(plan: Plan, data: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    services = {s.name: s for s in plan.services}
+    if len(services) != len(plan.services):
+        out.append("duplicate service names")
+    pools = {p.name: p for p in plan.pools}
+    if len(pools) != len(plan.pools):
+        out.append("duplicate pool names")
+    assumptions = plan.assumptions
+    options = assumptions.get("options", {}) if isinstance(assumptions.get("options"), Mapping) else {}
+
+    # Pools: counts, money, capacity re-derived from the recorded model.
+    model = None
+    if isinstance(assumptions.get("capacity"), Mapping):
+        try:
+            model = CapacityModel.from_dict(assumptions["capacity"])
+        except Exception as exc:  # a corrupted model is a verification failure, whatever broke
+            out.append(f"capacity model unreadable: {exc}")
+    total = 0
+    for p in plan.pools:
+        if p.count_min < 0 or p.count_max < p.count_min:
+            out.append(f"pool {p.name}: count_min {p.count_min} / count_max {p.count_max}")
+        if to_units(p.monthly_cost) != p.count_min * to_units(p.unit_monthly_price):
+            out.append(f"pool {p.name}: monthly_cost {p.monthly_cost} != {p.count_min} x {p.unit_monthly_price}")
+        total += to_units(p.monthly_cost)
+        if model is not None and p.vcpus is not None and p.memory_gb is not None:
+            if model.node_capacity(p.provider, p.vcpus, p.memory_gb) != (p.cpu_mhz, p.memory_mb):
+                out.append(
+                    f"pool {p.name}: capacity {p.cpu_mhz} MHz / {p.memory_mb} MB does not follow the capacity model"
+                )
+        if p.cpu_mhz <= 0 or p.memory_mb <= 0:
+            out.append(f"pool {p.name}: no usable capacity")
+    if to_units(plan.monthly_cost) != total:
+        out.append(f"monthly_cost {plan.monthly_cost} != sum of pool costs {total / 10_000}")
+
+    # Bound and status.
+    if to_units(plan.lower_bound) > to_units(plan.monthly_cost):
+        out.append(f"lower_bound {plan.lower_bound} exceeds monthly_cost {plan.monthly_cost}")
+    if abs(plan.gap - relative_gap(plan.monthly_cost, plan.lower_bound)) > 1e-6:
+        out.append(f"gap {plan.gap} does not match cost and bound")
+    if plan.status == "optimal" and to_units(plan.lower_bound) != to_units(plan.monthly_cost):
+        out.append("status is optimal but the bound does not meet the cost")
+
+    # Options that constrain every pool.
+    allowed = [str(x) for x in options.get("providers") or []]
+    excluded = [str(x) for x in options.get("exclude_providers") or []]
+    for p in plan.pools:
+        if allowed and not matches_provider(allowed, p.provider, p.provider_uuid):
+            out.append(f"pool {p.name}: provider {p.provider} is not among the allowed providers")
+        if excluded and matches_provider(excluded, p.provider, p.provider_uuid):
+            out.append(f"pool {p.name}: provider {p.provider} is excluded")
+    max_pools = options.get("max_pools")
+    if isinstance(max_pools, int) and len(plan.pools) > max_pools:
+        out.append(f"{len(plan.pools)} pools exceed max_pools {max_pools}")
+    env = options.get("environment_uuid")
+    if env and plan.environment_uuid != env:
+        out.append(f"environment {plan.environment_uuid} is not the requested {env}")
+
+    # Baseline nodes: the count_min demand; peak nodes: the count_max demand within count_max.
+    out += _check_nodes("nodes", plan.nodes, pools, services, {n: s.count_min for n, s in services.items()})
+    per_pool = Counter(n.pool for n in plan.nodes)
+    for p in plan.pools:
+        if per_pool.get(p.name, 0) != p.count_min:
+            out.append(f"pool {p.name}: count_min {p.count_min} but {per_pool.get(p.name, 0)} nodes")
+    if plan.peak is not None:
+        out += _check_nodes("peak", plan.peak.nodes, pools, services, {n: s.count_max for n, s in services.items()})
+        peak_pool = Counter(n.pool for n in plan.peak.nodes)
+        for p in plan.pools:
+            if peak_pool.get(p.name, 0) > p.count_max:
+                out.append(f"pool {p.name}: count_max {p.count_max} but {peak_pool[p.name]} peak nodes")
+        peak_total = sum(peak_pool.get(p.name, 0) * to_units(p.unit_monthly_price) for p in plan.pools)
+        if to_units(plan.peak.monthly_cost) != peak_total:
+            out.append(f"peak monthly_cost {plan.peak.monthly_cost} != its nodes' cost {peak_total / 10_000}")
+        if to_units(plan.peak.lower_bound) > to_units(plan.peak.monthly_cost):
+            out.append("peak lower_bound exceeds the peak cost")
+    if out:
+        return out
+
+    # Simulations: the scheduler's greedy placement, and N+1 when asked for.
+    cluster, counts, demand = _cluster(plan.nodes, pools, plan.services)
+    ok, failed = placement_check(cluster, demand)
+    if plan.placement_check is not None and plan.placement_check.succeeds != ok:
+        out.append(f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {ok} {failed}")
+    if options.get("n_plus_one"):
+        for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
+            cluster, counts, _ = _cluster(nodes, pools, plan.services)
+            failing = lost_node_failures(cluster, counts)
+            if failing:
+                out.append(f"N+1 fails in {label}: losing node #{failing[0]} leaves replicas unplaceable")
+    return out
+
+
+def _check_nodes(
+    label: str, nodes: Sequence[Any], pools: Mapping[str, Any], services: Mapping[str, Any], want: Mapping[str, int]
+) -> list[str]:
+    out: list[str] = []
+    placed: Counter[str] = Counter()
+    for i, node in enumerate(nodes):
+        where = f"{label}[{i}]"
+        pool = pools.get(node.pool)
+        if pool is None:
+            out.append(f"{where}: unknown pool {node.pool!r}")
+            continue
+        if (node.cpu_mhz, node.memory_mb) != (pool.cpu_mhz, pool.memory_mb):
+            out.append(f"{where}: capacity differs from its pool {pool.name}")
+        cpu = mem = 0
+        on_node: Counter[str] = Counter()
+        for r in node.replicas:
+            spec = services.get(r.service)
+            if spec is None:
+                out.append(f"{where}: replica of unknown service {r.service!r}")
+                continue
+            if (r.cpu_mhz, r.memory_mb) != (spec.cpu_mhz, spec.memory_mb):
+                out.append(
+                    f"{where}: replica of {r.service} reserves {r.cpu_mhz}/{r.memory_mb}, "
+                    f"not {spec.cpu_mhz}/{spec.memory_mb}"
+                )
+            cpu += r.cpu_mhz
+            mem += r.memory_mb
+            on_node[r.service] += 1
+            placed[r.service] += 1
+        if cpu > pool.cpu_mhz or mem > pool.memory_mb:
+            out.append(
+                f"{where} ({pool.name}): {cpu} MHz / {mem} MB placed on {pool.cpu_mhz} MHz / {pool.memory_mb} MB"
+            )
+        for name, k in on_node.items():
+            spec = services.get(name)
+            if spec is None:
+                continue
+            if spec.spread and k > 1:
+                out.append(f"{where}: {k} replicas of spread service {name}")
+            if spec.providers and not matches_provider(spec.providers, pool.provider, pool.provider_uuid):
+                out.append(f"{where}: {name} is limited to {', '.join(spec.providers)}, pool is {pool.provider}")
+            if not set(spec.tags) <= set(pool.tags):
+                out.append(f"{where}: {name} needs tags {sorted(spec.tags)}, pool {pool.name} has {sorted(pool.tags)}")
+    for name, k in want.items():
+        if placed.get(name, 0) != k:
+            out.append(f"{label}: service {name} has {placed.get(name, 0)} replicas, demand is {k}")
+    return out
+
+
+def _cluster(
+    nodes: Sequence[Any], pools: Mapping[str, Any], services: Sequence[Any]
+) -> tuple[Cluster, np.ndarray, np.ndarray]:
+    """The scheduler's view of a node list, its placement matrix and the demand per service."""
+    index = {s.name: i for i, s in enumerate(services)}
+    counts = np.zeros((len(services), len(nodes)), dtype=np.int64)
+    for n, node in enumerate(nodes):
+        for r in node.replicas:
+            counts[index[r.service], n] += 1
+    eligible = np.ones((len(services), len(nodes)), dtype=bool)
+    for s, spec in enumerate(services):
+        for n, node in enumerate(nodes):
+            pool = pools[node.pool]
+            ok = not spec.providers or matches_provider(spec.providers, pool.provider, pool.provider_uuid)
+            eligible[s, n] = ok and set(spec.tags) <= set(pool.tags)
+    cluster = Cluster(
+        cap_cpu=np.asarray([n.cpu_mhz for n in nodes], dtype=np.int64),
+        cap_mem=np.asarray([n.memory_mb for n in nodes], dtype=np.int64),
+        cpu=np.asarray([s.cpu_mhz for s in services], dtype=np.int64),
+        mem=np.asarray([s.memory_mb for s in services], dtype=np.int64),
+        spread=np.asarray([s.spread for s in services], dtype=bool),
+        eligible=eligible,
+        names=[s.name for s in services],
+    )
+    return cluster, counts, counts.sum(axis=1)

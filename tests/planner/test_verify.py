@@ -1,0 +1,108 @@
+"""Verification re-derives everything from the JSON: corrupted plans are caught."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from costplan.errors import PlanVerificationError
+from costplan.planner import PlanOptions, make_plan, verify_plan
+from costplan.plans import Plan
+from tests.planner.conftest import catalogue, service
+
+ROWS = [("Alpha", "g2", 2, 8.0, 50.0), ("Beta", "g4", 4, 16.0, 95.0)]
+
+
+@pytest.fixture(scope="module")
+def good() -> dict[str, Any]:
+    services = [service("api", 3, 900, 1500, spread=True), service("worker", 5, 700, 900)]
+    plan = make_plan(catalogue(ROWS), services, PlanOptions(time_limit=5, exclude_providers=("Gamma",), max_pools=2))
+    return plan.to_dict()
+
+
+def fails(data: dict[str, Any], match: str) -> None:
+    with pytest.raises(PlanVerificationError, match=match):
+        verify_plan(data)
+
+
+def test_good_plan_verifies(good: dict[str, Any]) -> None:
+    verify_plan(good)
+    verify_plan(Plan.from_dict(good))
+
+
+def test_over_packed_node(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    node = data["nodes"][0]
+    node["replicas"].extend([{"service": "worker", "cpu_mhz": 700, "memory_mb": 900}] * 20)
+    fails(data, "placed on")
+
+
+def test_missing_replica(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    victim = next(n for n in data["nodes"] if any(r["service"] == "worker" for r in n["replicas"]))
+    victim["replicas"] = [r for r in victim["replicas"] if r["service"] != "worker"][:]
+    fails(data, "service worker has")
+
+
+def test_tampered_total(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["monthly_cost"] = round(data["monthly_cost"] - 0.01, 4)
+    fails(data, "sum of pool costs")
+
+
+def test_tampered_pool_cost(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["pools"][0]["monthly_cost"] += 1.0
+    data["monthly_cost"] += 1.0
+    fails(data, "monthly_cost")
+
+
+def test_bound_above_cost(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["lower_bound"] = data["monthly_cost"] + 1
+    fails(data, "lower_bound")
+
+
+def test_spread_broken(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    api = {"service": "api", "cpu_mhz": 900, "memory_mb": 1500}
+    nodes = [n for n in data["nodes"] if api in n["replicas"]]
+    nodes[1]["replicas"].remove(api)
+    nodes[0]["replicas"].append(api)
+    fails(data, "spread service api")
+
+
+def test_capacity_tampered(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["pools"][0]["cpu_mhz"] *= 2
+    for node in data["nodes"]:
+        if node["pool"] == data["pools"][0]["name"]:
+            node["cpu_mhz"] *= 2
+    fails(data, "capacity model")
+
+
+def test_pool_count_mismatch(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["pools"][0]["count_min"] += 1
+    data["pools"][0]["count_max"] += 1
+    data["pools"][0]["monthly_cost"] = round(
+        data["pools"][0]["monthly_cost"] + data["pools"][0]["unit_monthly_price"], 4
+    )
+    data["monthly_cost"] = round(sum(p["monthly_cost"] for p in data["pools"]), 4)
+    data["gap"] = 1 - data["lower_bound"] / data["monthly_cost"]
+    fails(data, "count_min")
+
+
+def test_excluded_provider_present(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["assumptions"]["options"]["exclude_providers"] = [data["pools"][0]["provider"]]
+    fails(data, "is excluded")
+
+
+def test_unknown_pool_and_malformed(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["nodes"][0]["pool"] = "nowhere"
+    fails(data, "unknown pool")
+    fails({"monthly_cost": 1}, "malformed")
