@@ -31,6 +31,7 @@ LAYERS = {
     "costplan.live": 4,
     "costplan.commands": 5,
     "costplan.cli": 6,
+    "costplan.__main__": 7,
 }
 # The planner and reports see models and pandas only: never the API, config or CLI.
 PURE = ("costplan.planner", "costplan.report", "costplan.plans", "costplan.demand")

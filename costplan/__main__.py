@@ -1,0 +1,5 @@
+"""`python -m costplan` is the `costplan` command."""
+
+from costplan.cli import main
+
+main()
