@@ -13,11 +13,8 @@ or no snapshot, plus at worst a stray `.catalogue-*.tmp` that is never taken for
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ import pandas as pd
 from costplan.catalogue import MISSING_COLUMNS, MISSING_DTYPES, Catalogue, empty_missing
 from costplan.config import Settings
 from costplan.errors import CatalogueError, InputError
+from costplan.files import atomic_writer
 from costplan.normalise import (
     QUALITY_COLUMNS,
     QUALITY_DTYPES,
@@ -82,18 +80,8 @@ def write_snapshot(
     table = table.replace_schema_metadata(metadata)
 
     target = _free_name(directory, catalogue.collected_at or datetime.now(UTC))
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".catalogue-", suffix=".parquet.tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            pq.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    _fsync_directory(directory)
+    with atomic_writer(target, binary=True) as handle:
+        pq.write_table(table, handle)
     return target
 
 
@@ -121,17 +109,6 @@ def _free_name(directory: Path, collected_at: datetime) -> Path:
         counter += 1
         path = directory / f"catalogue-{stamp}-{counter}.parquet"
     return path
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable (POSIX); other systems do not open directories."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def load_catalogue(

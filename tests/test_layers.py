@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "costplan"
 # Lower number = lower layer. A module may import only from its own layer or below.
 LAYERS = {
     "costplan.errors": 0,
+    "costplan.files": 0,
     "costplan.models": 1,
     "costplan.plans": 1,
     "costplan.config": 2,

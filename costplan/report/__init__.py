@@ -15,13 +15,12 @@ This package sees models, plans and pandas only (never the API, config or CLI).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from costplan.files import write_text_atomic
 from costplan.report.catalogue_view import catalogue_context, read_input
 from costplan.report.environment import TemplateDirs, render, template_environment
 from costplan.report.plan_view import plan_context
@@ -114,18 +113,4 @@ def render_status_report(
 
 def write_report(html: str, path: str | os.PathLike[str]) -> Path:
     """Write `html` to `path` atomically: a reader (or a browser refresh) never sees half a report."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(html)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+    return write_text_atomic(path, html)
