@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from costplan.errors import InputError
 from costplan.models import ServiceSpec
+
+EXAMPLE_SOURCE = "costplan/examples/services.yaml"
 
 # Spec keys (camelCase, as LayerOps writes them) and the snake_case aliases also accepted.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -51,6 +54,22 @@ def load_services(path: str | Path) -> list[ServiceSpec]:
         raise InputError(f"{source}: cannot read the services file: {exc.strerror or exc}") from exc
     data = _parse(text, source, json_first=Path(path).suffix.lower() == ".json")
     return services_from_dicts(data, source=source)
+
+
+def example_services() -> list[ServiceSpec]:
+    """The packaged example spec (`costplan/examples/services.yaml`): a typical web product.
+
+    Read through `importlib.resources`, so it works from a wheel or a zip as well as a checkout.
+
+    ```python
+    from costplan.demand import example_services
+    plan = make_plan(catalogue.frame, example_services())
+    ```
+    """
+    resource = files("costplan").joinpath("examples", "services.yaml")
+    return services_from_dicts(
+        _parse(resource.read_text(encoding="utf-8"), EXAMPLE_SOURCE, json_first=False), source=EXAMPLE_SOURCE
+    )
 
 
 def _parse(text: str, source: str, *, json_first: bool) -> Any:

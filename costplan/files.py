@@ -22,7 +22,8 @@ def atomic_writer(path: str | os.PathLike[str], *, binary: bool = False, mode: i
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(descriptor, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as handle:
+        handle: IO[Any] = os.fdopen(descriptor, "wb") if binary else os.fdopen(descriptor, "w", encoding="utf-8")
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -54,6 +54,50 @@ def relative_gap(cost: float, lower_bound: float) -> float:
     return max(0.0, (to_units(cost) - to_units(lower_bound)) / to_units(cost))
 
 
+def matches_provider(names: Sequence[str], provider: str, provider_uuid: str) -> bool:
+    """Providers are named by display name (any case) or uuid."""
+    wanted = {n.casefold() for n in names}
+    return provider.casefold() in wanted or provider_uuid.casefold() in wanted
+
+
+def may_use(service: ServiceSpec, pool: PlannedPool) -> bool:
+    """Whether the scheduler simulation lets `service` run on `pool`: its providers and its tags."""
+    if service.providers and not matches_provider(service.providers, pool.provider, pool.provider_uuid):
+        return False
+    return set(service.tags) <= set(pool.tags)
+
+
+def submission_key(
+    cpu_mhz: int,
+    memory_mb: int,
+    name: str,
+    largest: tuple[int, int],
+    *,
+    pinned: bool = False,
+    spread: bool = False,
+) -> tuple[bool, bool, float, str]:
+    """Sort key of the order services are submitted to the platform (and simulated) in.
+
+    Most constrained first: services pinned to some providers (fewest nodes to choose from), then
+    spread services (one replica per node: they need many nodes with room), then the largest
+    replica first (its CPU share plus its memory share of the largest node, `largest` = (MHz, MB)
+    over the nodes), ties by service name. The planner's scheduler simulation and the provisioner
+    both use this key, so they agree on the order.
+    """
+    big_cpu, big_mem = max(int(largest[0]), 1), max(int(largest[1]), 1)
+    return not pinned, not spread, -(int(cpu_mhz) / big_cpu + int(memory_mb) / big_mem), name
+
+
+def submission_order(services: Sequence[ServiceSpec], nodes: Sequence[Node]) -> list[ServiceSpec]:
+    """`services` in the order the provisioner submits them: `submission_key` over the plan's nodes."""
+    largest = (max((n.cpu_mhz for n in nodes), default=1), max((n.memory_mb for n in nodes), default=1))
+
+    def key(s: ServiceSpec) -> tuple[bool, bool, float, str]:
+        return submission_key(s.cpu_mhz, s.memory_mb, s.name, largest, pinned=bool(s.providers), spread=s.spread)
+
+    return sorted(services, key=key)
+
+
 @dataclass(frozen=True)
 class Replica:
     """One running copy of a service with its reservation."""

@@ -40,7 +40,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
 
     from costplan.api import AsyncClient, Client
     from costplan.catalogue import Catalogue, collect_async
-    from costplan.demand import load_services
+    from costplan.demand import EXAMPLE_SOURCE, example_services
     from costplan.planner import PlanOptions, make_plan
     from costplan.provisioner import Provisioner
     from costplan.provisioner.status import environment_status
@@ -50,7 +50,6 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     settings = replace(app.settings, api_key=None)
-    services_file = Path(__file__).resolve().parent.parent / "examples" / "services.yaml"
 
     with sandbox_settings(settings, app.environ) as api:
         notice_line(f"1/4 starting the built-in LayerOps emulator (sandbox) at {api.api_url}")
@@ -64,8 +63,8 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
         catalogue = asyncio.run(collect_all())
         notice_line(f"    collected {len(catalogue.frame)} instance types ({len(catalogue.quality)} kept out)")
 
-        services = load_services(services_file)
-        notice_line(f"2/4 planning {len(services)} services from {services_file.name} for environment Prod")
+        services = example_services()
+        notice_line(f"2/4 planning {len(services)} services from {EXAMPLE_SOURCE} for environment Prod")
         plan = make_plan(
             catalogue.frame,
             services,
@@ -76,6 +75,9 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
             f"    {plan.monthly_cost:,.2f} {plan.currency}/month, lower bound {plan.lower_bound:,.2f}, "
             f"gap {plan.gap:.2%} ({plan.status}); saved {plan_path}"
         )
+        repaired = (plan.assumptions.get("placeability") or {}).get("summary")
+        if repaired:
+            notice_line(f"    {repaired} (so that the platform's scheduler places every replica)")
 
         notice_line("3/4 provisioning pools and services into the emulator")
         with Client.from_settings(api) as client:

@@ -51,6 +51,12 @@ ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
     "--target-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, help="Stop at this proven gap."
 )
 @click.option("--n-plus-one", is_flag=True, help="Losing any one node must leave every replica placeable.")
+@click.option(
+    "--ensure-placement/--no-ensure-placement",
+    default=True,
+    show_default=True,
+    help="Add nodes until the platform's own (simulated) scheduler lands every replica.",
+)
 @click.option("--max-pools", type=click.IntRange(min=1), help="At most this many distinct pools (node types).")
 @click.option("--provider", "providers", multiple=True, help="Only this provider (name or uuid); repeatable.")
 @click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
@@ -70,6 +76,7 @@ def plan(
     time_limit: float,
     target_gap: float,
     n_plus_one: bool,
+    ensure_placement: bool,
     max_pools: int | None,
     providers: tuple[str, ...],
     excluded: tuple[str, ...],
@@ -89,6 +96,7 @@ def plan(
         costplan plan examples/services.yaml
         costplan plan services.yaml --catalogue what-if.csv --headroom 0.1 --n-plus-one
         costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
+        costplan plan services.yaml --no-ensure-placement
     """
     from costplan.commands.catalogue import load_or_collect
     from costplan.demand import load_services
@@ -108,6 +116,7 @@ def plan(
         time_limit=time_limit,
         target_gap=target_gap,
         n_plus_one=n_plus_one,
+        ensure_placement=ensure_placement,
         max_pools=max_pools,
         providers=providers,
         exclude_providers=excluded,
@@ -130,7 +139,8 @@ def plan(
     notice_line(result.explanations.summary)
     if result.placement_check is not None and not result.placement_check.succeeds:
         failed = ", ".join(f"{k} ({v})" for k, v in result.placement_check.failed_services.items())
-        notice_line(f"note: the platform's greedy placement alone might not land: {failed}")
+        hint = "" if ensure_placement else " (plan with --ensure-placement to add the nodes it needs)"
+        notice_line(f"note: the platform's greedy placement alone might not land: {failed}{hint}")
 
 
 def _title(result: Plan) -> str:

@@ -1,12 +1,15 @@
 """Nomad-style placement of service replicas on instances (pure, no I/O).
 
 Nomad's ``binpack`` scheduler scores each feasible node by how full it would be after
-the placement (``20 - (10^freeCpu + 10^freeMem)``) and picks the best, and its job
-anti-affinity pushes replicas of one job onto distinct nodes. The emulator mirrors
-that: fullest feasible node wins, nodes without a replica of the same service are
-preferred, and co-location happens only when no other node fits. When a replica does
-not fit anywhere, the failure is reported like Nomad's ``AllocationMetric``: how many
-nodes were evaluated and, per dimension, how many nodes ran out of it.
+the placement (``20 - (10^freeCpu + 10^freeMem)``) and picks the best. As in Nomad's
+``computeFreePercentage``, the free shares are taken of the node's capacity *minus what
+the node itself reserves* (here the platform's per-node overhead, ``base_cpu`` /
+``base_memory``), not of its raw total. Its job anti-affinity pushes replicas of one job
+onto distinct nodes; the emulator mirrors that: fullest feasible node wins, nodes without
+a replica of the same service are preferred, and co-location happens only when no other
+node fits. Ties go to the node created first. When a replica does not fit anywhere, the
+failure is reported like Nomad's ``AllocationMetric``: how many nodes were evaluated and,
+per dimension, how many nodes ran out of it.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ class Node:
     total_memory: int
     reserved_cpu: int
     reserved_memory: int
-    order: tuple[float, str] = (0.0, "")
+    order: tuple[float, str] = (0.0, "")  # ties: the smaller (created first) wins
     services: Counter[str] = field(default_factory=Counter)
+    base_cpu: int = 0  # what the node reserves for itself (counted in reserved_cpu too)
+    base_memory: int = 0
 
     def exhausted_dimension(self, cpu: int, memory: int) -> str | None:
         """The first dimension (cpu, then memory, as Nomad checks) that cannot take the ask."""
@@ -40,11 +45,17 @@ class Node:
         return None
 
     def score(self, cpu: int, memory: int) -> float:
-        """Nomad's binpack score after adding the ask: higher means fuller."""
-        if self.total_cpu <= 0 or self.total_memory <= 0:
+        """Nomad's binpack score after adding the ask: higher means fuller.
+
+        The free shares are of the capacity left after the node's own reservation, computed
+        as one exact division each (costplan's planner simulates the same arithmetic).
+        """
+        capacity_cpu = self.total_cpu - self.base_cpu
+        capacity_memory = self.total_memory - self.base_memory
+        if capacity_cpu <= 0 or capacity_memory <= 0:
             return 0.0
-        free_cpu = 1.0 - (self.reserved_cpu + cpu) / self.total_cpu
-        free_memory = 1.0 - (self.reserved_memory + memory) / self.total_memory
+        free_cpu = (self.total_cpu - self.reserved_cpu - cpu) / capacity_cpu
+        free_memory = (self.total_memory - self.reserved_memory - memory) / capacity_memory
         return 20.0 - (math.pow(10.0, free_cpu) + math.pow(10.0, free_memory))
 
     def reserve(self, service_uuid: str, cpu: int, memory: int) -> None:

@@ -191,7 +191,9 @@ class Store:
         state, config = self._state, self.config
         nodes: dict[str, placement.Node] = {}
         pending: dict[str, dict[str, Any]] = {}
-        for inst in state["instances"].values():
+        # Ties go to the instance created first: creation time, then creation order (the state
+        # keeps insertion order, also through its JSON file), never a random uuid.
+        for seq, inst in enumerate(state["instances"].values()):
             pool = state["pools"][inst["poolUuid"]]
             if not lifecycle.instance_running(inst, now):
                 pending[pool["uuid"]] = pool
@@ -203,7 +205,9 @@ class Store:
                 memory,
                 config.overhead_cpu_mhz,
                 config.overhead_memory_mb,
-                order=(inst["createdAt"], inst["uuid"]),
+                order=(inst["createdAt"], f"{seq:012d}"),
+                base_cpu=config.overhead_cpu_mhz,
+                base_memory=config.overhead_memory_mb,
             )
         for pool in state["pools"].values():
             if pool["deletedAt"] is None and pool["failure"] is None and now < pool["readyAt"]:
@@ -214,9 +218,9 @@ class Store:
         self, nodes: dict[str, placement.Node], pending_pools: list[dict[str, Any]], now: float
     ) -> None:
         state = self._state
-        services = sorted(
-            (s for s in state["services"].values() if s["deletedAt"] is None), key=lambda s: (s["createdAt"], s["uuid"])
-        )
+        # Services are placed in the order they were submitted (creation time, then creation order).
+        live = [(seq, s) for seq, s in enumerate(state["services"].values()) if s["deletedAt"] is None]
+        services = [s for _, s in sorted(live, key=lambda item: (item[1]["createdAt"], item[0]))]
         allocations: dict[str, list[str]] = state["allocations"]
         for gone in [k for k in allocations if state["services"].get(k, {}).get("deletedAt", 1) is not None]:
             del allocations[gone]

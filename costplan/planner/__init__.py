@@ -4,8 +4,9 @@ A pure pipeline (catalogue DataFrame + services + options -> `Plan`); the solver
 imported in `costplan.planner._solve` only.
 
 ```python
-from costplan.planner import PlanOptions, make_plan
+from costplan.planner import PlanOptions, make_plan, what_if
 plan = make_plan(catalogue, services, PlanOptions(time_limit=10, n_plus_one=True))
+table = what_if(catalogue, services, {"baseline": PlanOptions(), "N+1": PlanOptions(n_plus_one=True)})
 ```
 """
 
@@ -20,6 +21,7 @@ from costplan.planner.capacity import node_types as node_types
 from costplan.planner.options import PlanOptions as PlanOptions
 from costplan.planner.pipeline import make_plan as make_plan
 from costplan.planner.verify import verify_plan as verify_plan
+from costplan.planner.what_if import what_if as what_if
 
 __all__ = [
     "CapacityModel",
@@ -31,4 +33,5 @@ __all__ = [
     "make_plan",
     "node_types",
     "verify_plan",
+    "what_if",
 ]

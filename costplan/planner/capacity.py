@@ -11,7 +11,7 @@ Every value can be overridden globally and per provider name.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from costplan.errors import CatalogueError, ConfigError, InfeasiblePlan
-from costplan.models import CATALOGUE_COLUMNS
+from costplan.models import CATALOGUE_COLUMNS, ServiceSpec
 from costplan.plans import MONEY_SCALE
+from costplan.plans import matches_provider as matches_provider  # one rule for planner and provisioner
 
 DEFAULT_MHZ_PER_VCPU = 2793.0
 DEFAULT_OVERHEAD_CPU_MHZ = 650.0
@@ -125,10 +126,42 @@ def _check(mhz: float, overhead_cpu: float, overhead_mem: float, headroom: float
         raise ConfigError(f"headroom{where} must be a fraction in [0, 1), got {headroom!r}")
 
 
-def matches_provider(names: tuple[str, ...] | list[str], provider: str, provider_uuid: str) -> bool:
-    """Providers are named by display name (any case) or uuid."""
-    wanted = {n.casefold() for n in names}
-    return provider.casefold() in wanted or provider_uuid.casefold() in wanted
+def check_provider_options(
+    catalogue: pd.DataFrame,
+    services: Sequence[ServiceSpec],
+    *,
+    environment_uuid: str | None = None,
+    providers: tuple[str, ...] = (),
+    exclude_providers: tuple[str, ...] = (),
+) -> None:
+    """Raise `InfeasiblePlan` naming the service when the options rule out every provider it may run on.
+
+    `service 'db-proxy' may only run on Azure, which the options exclude`: clearer than "no
+    candidate node type", which is kept for providers the catalogue does not have at all.
+    """
+    if not providers and not exclude_providers:
+        return
+    rows = catalogue
+    if environment_uuid is not None and "environment_uuid" in rows.columns:
+        rows = rows[rows["environment_uuid"].astype("string") == environment_uuid]
+    listed = set(zip(rows["provider"].astype(str), rows["provider_uuid"].astype(str), strict=True))
+    for spec in services:
+        if not spec.providers or spec.count_max <= 0:
+            continue
+        own = [(p, u) for p, u in listed if matches_provider(spec.providers, p, u)]
+        if not own:
+            continue  # the catalogue has none of them: build_problem says so
+        allowed = [(p, u) for p, u in own if not providers or matches_provider(providers, p, u)]
+        kept = [(p, u) for p, u in allowed if not exclude_providers or not matches_provider(exclude_providers, p, u)]
+        if kept:
+            continue
+        names = " or ".join(sorted({p for p, _ in own}))
+        if allowed:
+            raise InfeasiblePlan(f"service {spec.name!r} may only run on {names}, which the options exclude")
+        raise InfeasiblePlan(
+            f"service {spec.name!r} may only run on {names}, which the options do not allow "
+            f"(providers: {', '.join(providers)})"
+        )
 
 
 def node_types(

@@ -64,16 +64,19 @@ def cluster_for(
     types_table: pd.DataFrame, services: Sequence[ServiceSpec], node_types: IntArray, tags: dict[int, set[str]]
 ) -> Cluster:
     """The scheduler's view of these nodes: capacities and which service may run where."""
-    provider = types_table["provider"].to_numpy()[node_types]
-    provider_uuid = types_table["provider_uuid"].to_numpy()[node_types]
-    eligible = np.ones((len(services), len(node_types)), dtype=bool)
+    # Eligibility is decided once per distinct node type, then spread over the nodes.
+    kinds, node_kind = np.unique(np.asarray(node_types, dtype=np.int64), return_inverse=True)
+    provider = types_table["provider"].to_numpy()[kinds]
+    provider_uuid = types_table["provider_uuid"].to_numpy()[kinds]
+    by_kind = np.ones((len(services), len(kinds)), dtype=bool)
     for s, spec in enumerate(services):
         if spec.providers:
-            eligible[s] = [
+            by_kind[s] = [
                 matches_provider(spec.providers, str(p), str(u)) for p, u in zip(provider, provider_uuid, strict=True)
             ]
         if spec.tags:
-            eligible[s] &= np.asarray([set(spec.tags) <= tags.get(int(t), set()) for t in node_types], dtype=bool)
+            by_kind[s] &= np.asarray([set(spec.tags) <= tags.get(int(t), set()) for t in kinds], dtype=bool)
+    eligible = by_kind[:, node_kind.reshape(-1)]
     return Cluster(
         cap_cpu=types_table["cpu_mhz"].to_numpy(dtype=np.int64)[node_types],
         cap_mem=types_table["memory_mb"].to_numpy(dtype=np.int64)[node_types],
@@ -82,6 +85,7 @@ def cluster_for(
         spread=np.asarray([s.spread for s in services], dtype=bool),
         eligible=eligible,
         names=[s.name for s in services],
+        pinned=np.asarray([bool(s.providers) for s in services], dtype=bool),
     )
 
 

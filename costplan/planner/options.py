@@ -27,6 +27,8 @@ class PlanOptions:
     - `environment_uuid`: only that environment's catalogue rows are candidates.
     - `pool_prefix`: pools are named `<prefix>-<provider>-<type>`.
     - `plan_peak`: also place the `count_max` demand to set each pool's `count_max`.
+    - `ensure_placement`: simulate the platform's own scheduler on the plan and add nodes until it
+      lands every replica (`costplan.planner.placeable`); the plan's nodes are then its placement.
 
     ```python
     PlanOptions(time_limit=10, max_pools=2, exclude_providers=("AWS",))
@@ -45,6 +47,7 @@ class PlanOptions:
     currency: str | None = None
     plan_peak: bool = True
     seed: int = 0
+    ensure_placement: bool = True
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -74,4 +77,5 @@ class PlanOptions:
             "currency": self.currency,
             "plan_peak": self.plan_peak,
             "seed": self.seed,
+            "ensure_placement": self.ensure_placement,
         }

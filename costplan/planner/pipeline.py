@@ -23,10 +23,11 @@ from costplan.models import ServiceSpec
 from costplan.planner import explain
 from costplan.planner.assemble import build_nodes, build_pools, pool_names
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
-from costplan.planner.capacity import node_types
+from costplan.planner.capacity import check_provider_options, node_types
 from costplan.planner.greedy import class_types, ffd
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, cluster_for, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
+from costplan.planner.placeable import Placeable, make_placeable, settle_packing
 from costplan.planner.placement import METHOD as PLACEMENT_METHOD
 from costplan.planner.placement import placement_check
 from costplan.planner.problem import Packing, Problem, build_problem
@@ -65,6 +66,13 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     deadline = began + options.time_limit
     specs = tuple(services)
     _check_services(specs)
+    check_provider_options(
+        catalogue,
+        specs,
+        environment_uuid=options.environment_uuid,
+        providers=options.providers,
+        exclude_providers=options.exclude_providers,
+    )
     types, notes = node_types(
         catalogue,
         options.capacity,
@@ -103,7 +111,7 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     extra = [peak_layout] if peak_layout is not None else []
     tags = pool_tags(specs, [layout, *extra])
     spares = 0
-    with_spares: dict[str, int] = {}
+    with_spares: dict[str, tuple[int, str]] = {}  # start method -> its own cost as priced, and how
     if options.n_plus_one:
         layout, spares = add_spares(types, specs, layout, tags, names, max_pools=options.max_pools)
         # Greedy plans with their own spares compete too: the cheapest N+1 plan is kept.
@@ -113,12 +121,33 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
             own = from_packing(base, packing, len(specs), counts_min).canonical(names)
             own_tags = pool_tags(specs, [own, *extra])
             other, other_spares = add_spares(types, specs, own, own_tags, names, max_pools=options.max_pools)
-            with_spares[method] = other.cost(types)
+            with_spares[method] = (other.cost(types), "priced with its own N+1 spare nodes")
             if other.cost(types) < layout.cost(types):
                 layout, spares, tags = other, other_spares, own_tags
                 result = replace(result, method=f"{method} (cheaper once N+1 spares are added)")
         if peak_layout is not None:
             peak_layout, _ = add_spares(types, specs, peak_layout, tags, names, max_pools=options.max_pools)
+
+    # Placeability: the platform's own scheduler must land every replica on these nodes.
+    placeable: Placeable | None = None
+    if options.ensure_placement:
+        placeable = make_placeable(
+            types,
+            specs,
+            base,
+            layout,
+            peak_layout,
+            names,
+            starts,
+            n_plus_one=options.n_plus_one,
+            max_pools=options.max_pools,
+            deadline=deadline,
+        )
+        layout, peak_layout, tags = placeable.layout, placeable.peak, placeable.tags
+        spares = (spares if placeable.adopted is None else 0) + placeable.base.spares
+        with_spares.update(placeable.priced)
+        if placeable.adopted:
+            result = replace(result, method=f"{placeable.adopted} (cheaper once made placeable)")
 
     # Pools and nodes.
     pools = build_pools(types, layout, peak_layout, names, tags)
@@ -145,8 +174,10 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
             nodes=build_nodes(types, peak_layout, names, specs),
         )
     first = next((a for a in alternatives if a.kind == "baseline_ffd"), None)
+    repaired = placeable.describe(types, notes["currency"]) if placeable is not None else ""
     explanations = Explanations(
-        summary=explain.summary(cost_units, bound_units, notes["currency"], pools, len(nodes), first),
+        summary=explain.summary(cost_units, bound_units, notes["currency"], pools, len(nodes), first)
+        + (f" {repaired[0].upper()}{repaired[1:]}." if repaired else ""),
         bound=f"{result.bound_method}; plan found by {result.method}",
         pools=explain.pool_explanations(pools, nodes),
     )
@@ -160,6 +191,7 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
         "peak": PEAK_METHOD if need_peak else "count_max equals count_min for every service: no peak plan",
         "n_plus_one": {"method": N_PLUS_ONE_METHOD, "spare_nodes": spares} if options.n_plus_one else None,
         "placement_simulation": PLACEMENT_METHOD,
+        "placeability": placeable.to_dict(types, notes["currency"]) if placeable is not None else None,
         "solver": {
             "engine": "HiGHS",
             "method": result.method,
@@ -250,11 +282,12 @@ def _alternatives(
     plan_units: int,
     options: PlanOptions,
     deadline: float,
-    with_spares: dict[str, int],
+    with_spares: dict[str, tuple[int, str]],
 ) -> tuple[Any, ...]:
     """The greedy baselines, the best single-type plan and the best plan per provider.
 
-    With N+1 the baselines are priced with their own spare nodes, so the comparison is fair.
+    With N+1 the baselines are priced with their own spare nodes, and with `ensure_placement` made
+    placeable the same way as the plan, so the comparison is fair.
     """
 
     def label(t: int) -> str:
@@ -266,7 +299,7 @@ def _alternatives(
         if options.max_pools is not None and packing.n_pools(base) > options.max_pools:
             return None, f"uses {packing.n_pools(base)} pools, more than max_pools"
         if kind in with_spares:
-            return with_spares[kind], "priced with its own N+1 spare nodes"
+            return with_spares[kind]
         return packing.cost(base), ""
 
     out = []
@@ -295,6 +328,7 @@ def _alternatives(
         )
     )
     providers = sorted(set(types["provider"].astype(str)))
+    names_all = pool_names(options.pool_prefix, types, range(len(types)))
     if len(providers) > 1:
         budget = min(ALTERNATIVE_TIME, _left(deadline) * 0.5 / len(providers))
         for provider in providers:
@@ -317,14 +351,32 @@ def _alternatives(
             except (RuntimeError, PlanningError) as exc:
                 out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
                 continue
+            cost, note = found.cost_units, ""
+            if options.ensure_placement:
+                settled = settle_packing(
+                    types,
+                    specs,
+                    problem,
+                    found.packing,
+                    [s.count_min for s in specs],
+                    names_all,
+                    rows=np.flatnonzero(keep),
+                    n_plus_one=options.n_plus_one,
+                    max_pools=options.max_pools,
+                    deadline=deadline,
+                )
+                cost, note = settled.cost_after, "made placeable the same way as the plan"
+                if options.n_plus_one:
+                    note += ", with its own N+1 spare nodes"
             out.append(
                 explain.alternative(
                     "single_provider",
                     provider,
-                    found.cost_units,
+                    cost,
                     plan_units,
                     bound_units=found.bound_units,
                     method=f"planner restricted to {provider}, {budget:.1f} s",
+                    note=note,
                 )
             )
     return tuple(out)

@@ -1,9 +1,13 @@
 """A simulated Nomad-style placement: would the platform's own greedy scheduler land every replica?
 
-Best fit, as Nomad's bin-packing scorer does it: replicas are placed one by one, largest first,
-each on the eligible node that will be the fullest after placing it (score
-20 - 10^(free CPU share) - 10^(free memory share), higher is fuller). Eligible = it fits both
-dimensions, the provider and tag constraints hold, and a spread service is not already there.
+The services are taken in the order the provisioner submits them (`plans.submission_key`: those
+pinned to providers first, then spread ones, then the largest replica first, ties by name); each replica goes, one
+by one, to the eligible node that will be the fullest after placing it: Nomad's bin-packing score
+20 - (10^freeCPU + 10^freeMemory), the free shares taken of the node's capacity after the
+platform's own reservation. Job anti-affinity as the emulator applies it: nodes without a replica
+of the service come first, and a node that already has one is used only when no other fits
+(never for a `spread` service). Ties go to the first node in plan order. Eligible = it fits both
+dimensions and the provider and tag constraints hold.
 
 The same routine checks N+1 (re-place a lost node's replicas on the others' free room) in the
 planner and in `verify`, so both always agree. No solver here: numpy only.
@@ -17,12 +21,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from costplan.plans import submission_key
+
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 METHOD = (
-    "best fit, largest replica first (CPU + memory share of the largest node), each on the eligible "
-    "node fullest after placement (Nomad bin-packing score 20 - 10^freeCPU - 10^freeMemory)"
+    "services in submission order (pinned to providers first, then spread ones, then largest replica first: "
+    "CPU + memory share of the largest node, ties by name); each replica on the eligible node fullest after placement "
+    "(Nomad bin-packing score 20 - (10^freeCPU + 10^freeMemory)), nodes without a replica of the same "
+    "service first (job anti-affinity; spread services never share a node), ties to the first node in "
+    "plan order"
 )
 
 
@@ -37,6 +46,7 @@ class Cluster:
     spread: BoolArray  # [S]
     eligible: BoolArray  # [S, N] provider and tag constraints
     names: Sequence[str]  # [S]
+    pinned: BoolArray | None = None  # [S] limited to some providers: submitted first
 
 
 def best_fit(
@@ -57,23 +67,34 @@ def best_fit(
     usable = np.ones(n_nodes, dtype=bool) if nodes is None else nodes
     placed = np.zeros((len(cluster.cpu), n_nodes), dtype=np.int64)
     failed: dict[str, int] = {}
-    big_cpu = max(int(cluster.cap_cpu.max()), 1) if n_nodes else 1
-    big_mem = max(int(cluster.cap_mem.max()), 1) if n_nodes else 1
-    size = cluster.cpu / big_cpu + cluster.mem / big_mem
-    order = sorted((int(s) for s in np.flatnonzero(replicas > 0)), key=lambda s: (-size[s], cluster.names[s]))
+    largest = (int(cluster.cap_cpu.max()), int(cluster.cap_mem.max())) if n_nodes else (1, 1)
+    pinned = np.zeros(len(cluster.cpu), dtype=bool) if cluster.pinned is None else cluster.pinned
+    order = sorted(
+        (int(s) for s in np.flatnonzero(replicas > 0)),
+        key=lambda s: submission_key(
+            int(cluster.cpu[s]),
+            int(cluster.mem[s]),
+            cluster.names[s],
+            largest,
+            pinned=bool(pinned[s]),
+            spread=bool(cluster.spread[s]),
+        ),
+    )
     cap_cpu = np.maximum(cluster.cap_cpu, 1).astype(np.float64)
     cap_mem = np.maximum(cluster.cap_mem, 1).astype(np.float64)
     for s in order:
         c, m = int(cluster.cpu[s]), int(cluster.mem[s])
         base = usable & cluster.eligible[s]
         for _ in range(int(replicas[s])):
-            ok = base & (free_cpu >= c) & (free_mem >= m)
-            if cluster.spread[s]:
-                ok &= here[s] == 0
+            fits = base & (free_cpu >= c) & (free_mem >= m)
+            ok = fits & (here[s] == 0)
+            if not cluster.spread[s] and not ok.any():
+                ok = fits  # anti-affinity is a preference, except for spread services
             if not ok.any():
                 failed[cluster.names[s]] = failed.get(cluster.names[s], 0) + 1
                 continue
-            score = 20.0 - np.power(10.0, (free_cpu - c) / cap_cpu) - np.power(10.0, (free_mem - m) / cap_mem)
+            # Same arithmetic as the emulator's Node.score: exact free shares, then 20 - (a + b).
+            score = 20.0 - (np.power(10.0, (free_cpu - c) / cap_cpu) + np.power(10.0, (free_mem - m) / cap_mem))
             score = np.where(ok, score, -np.inf)
             n = int(np.argmax(score))
             free_cpu[n] -= c

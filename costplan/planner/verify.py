@@ -198,5 +198,6 @@ def _cluster(
         spread=np.asarray([s.spread for s in services], dtype=bool),
         eligible=eligible,
         names=[s.name for s in services],
+        pinned=np.asarray([bool(s.providers) for s in services], dtype=bool),
     )
     return cluster, counts, counts.sum(axis=1)

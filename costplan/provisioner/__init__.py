@@ -26,6 +26,10 @@ The reliability rules `apply` follows, in order:
    provider retry, and delete-first means two live pools never share a name.
 6. **Ctrl-C stops after the call in flight** (`request_stop`), and every state is resumed by
    running the same command again.
+7. **Services go where the plan's simulation put them.** They are created once every pool is
+   ready, one by one in `plans.submission_order` (pinned to providers first, then spread ones,
+   then the largest replica first), each restricted to the plan pools the simulation let it use
+   (`service_pools`): the platform's scheduler then makes the placement the plan's nodes show.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from costplan.errors import InputError
-from costplan.plans import Plan, from_units, to_units
+from costplan.plans import Plan, from_units, may_use, to_units
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -17,7 +17,8 @@ def load_plan(path: str | Path) -> Plan:
 
 def check_plan(plan: Plan, *, source: str = "plan") -> None:
     """The plan's own arithmetic must hold: counts ordered, each pool's cost = count_min x unit
-    price, the total = the sum of the pools, names unique (they are how pools are found again)."""
+    price, the total = the sum of the pools, names unique (they are how pools are found again),
+    and every service with replicas has a plan pool it may use (`service_pools`)."""
     if not plan.pools:
         raise InputError(f"{source}: pools: the plan has no pools to provision")
     names: set[str] = set()
@@ -55,16 +56,19 @@ def check_plan(plan: Plan, *, source: str = "plan") -> None:
         services.add(spec.name)
         if spec.count_min < 0 or spec.count_min > spec.count_max:
             raise InputError(f"{where}: count_min/count_max: need 0 <= count_min <= count_max")
+        if spec.count_max > 0 and not any(may_use(spec, p) for p in plan.pools):
+            # An empty instancePoolUuids would let the platform place it anywhere: refuse instead.
+            raise InputError(
+                f"{where}: no plan pool may host it (providers {list(spec.providers) or 'any'}, "
+                f"tags {list(spec.tags) or 'none'})"
+            )
 
 
 def service_pools(plan: Plan) -> dict[str, list[str]]:
-    """Service name -> the plan pools its replicas are placed on (baseline and peak), in plan order.
+    """Service name -> the plan pools it may run on, in plan order: exactly the eligibility the
+    planner's scheduler simulation assumed (`plans.may_use`: the service's providers and tags).
 
-    A service the placement does not mention may go on any of the plan's pools.
+    Sent as `constraints.instancePoolUuids`, so the platform chooses among the same nodes as the
+    simulation (and re-places on the same ones after a node loss, as the N+1 check assumed).
     """
-    hosts: dict[str, set[str]] = {}
-    for node in (*plan.nodes, *(plan.peak.nodes if plan.peak else ())):
-        for replica in node.replicas:
-            hosts.setdefault(replica.service, set()).add(node.pool)
-    order = [p.name for p in plan.pools]
-    return {s.name: [p for p in order if p in hosts.get(s.name, set(order))] for s in plan.services}
+    return {s.name: [p.name for p in plan.pools if may_use(s, p)] for s in plan.services}

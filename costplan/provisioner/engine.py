@@ -23,7 +23,7 @@ from costplan.errors import (
 )
 from costplan.journal import Journal, JournalState, journal_path, lock_path, plan_digest, read_journal
 from costplan.models import InstancePool, PoolStatus, Ref, ServiceInfo
-from costplan.plans import Plan, PlannedPool, from_units, to_units
+from costplan.plans import Plan, PlannedPool, from_units, submission_order, to_units
 from costplan.provisioner import states
 from costplan.provisioner.bodies import pool_body, service_body
 from costplan.provisioner.checks import service_pools
@@ -153,7 +153,9 @@ class Provisioner(EnvironmentReader):
         services: tuple[tuple[str, str], ...] = ()
         if with_services:
             existing = {s.name for s in self.live_services(environment_uuid)}
-            services = tuple((s.name, KEEP if s.name in existing else CREATE) for s in plan.services)
+            services = tuple(
+                (s.name, KEEP if s.name in existing else CREATE) for s in submission_order(plan.services, plan.nodes)
+            )
         return Preview(
             environment_uuid,
             plan.currency,
@@ -456,13 +458,21 @@ class Provisioner(EnvironmentReader):
     def _apply_services(
         self, journal: Journal, plan: Plan, environment_uuid: str, pool_uuids: Mapping[str, str]
     ) -> list[ResourceResult]:
-        """Create the plan's services that do not exist (by name) on their plan pools; wait for all."""
+        """Create the plan's services that do not exist (by name) on their plan pools; wait for all.
+
+        Services are submitted one by one in `plans.submission_order`: largest replica first (its
+        CPU share plus its memory share of the plan's largest node, ties by name). The platform
+        places a service's replicas when it is created, so this is the order its scheduler sees
+        them in, and the order the planner's placement simulation assumed; each service is
+        restricted (`constraints.instancePoolUuids`) to the plan pools the simulation let it use
+        (`service_pools`). Same nodes, same order, same eligibility: the same placement.
+        """
         existing = {s.name: s.uuid for s in self.live_services(environment_uuid)}
         hosts = service_pools(plan)
         uuids: dict[str, str] = {}
         actions: dict[str, str] = {}
         rejected = []
-        for spec in plan.services:
+        for spec in submission_order(plan.services, plan.nodes):
             self._check_stop(journal)
             if spec.name in existing:
                 uuids[spec.name], actions[spec.name] = existing[spec.name], KEEP

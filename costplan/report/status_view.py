@@ -50,11 +50,16 @@ def status_context(
         uuid = pick(row, "instance_type_uuid", "instanceTypeUuid")
         listed = prices.get(str(uuid), {})
         count = to_int(pick(row, "count")) or 0
-        running = to_int(pick(row, "count_running", "countRunning"))
-        cpu_total = to_float(pick(row, "total_cpu_mhz", "totalCpuMhz", "cpu_mhz"))
-        cpu_used = to_float(pick(row, "total_reserved_cpu_mhz", "totalReservedCpuMhz", "reserved_cpu_mhz"))
-        mem_total = to_float(pick(row, "total_memory_mb", "totalMemoryMB", "memory_mb"))
-        mem_used = to_float(pick(row, "total_reserved_memory_mb", "totalReservedMemoryMB", "reserved_memory_mb"))
+        # Also the column names of `provisioner.environment_status` (pool, running, cpu_total_mhz ...).
+        running = to_int(pick(row, "count_running", "countRunning", "running"))
+        cpu_total = to_float(pick(row, "total_cpu_mhz", "totalCpuMhz", "cpu_total_mhz", "cpu_mhz"))
+        cpu_used = to_float(
+            pick(row, "total_reserved_cpu_mhz", "totalReservedCpuMhz", "reserved_cpu_mhz", "cpu_reserved_mhz")
+        )
+        mem_total = to_float(pick(row, "total_memory_mb", "totalMemoryMB", "memory_total_mb", "memory_mb"))
+        mem_used = to_float(
+            pick(row, "total_reserved_memory_mb", "totalReservedMemoryMB", "reserved_memory_mb", "memory_reserved_mb")
+        )
         cost = to_float(pick(row, "monthly_cost"))
         unit = to_float(pick(row, "unit_monthly_price", default=listed.get("monthly_price")))
         if cost is None and unit is not None:
@@ -62,7 +67,7 @@ def status_context(
         error = pick(row, "error_message", "errorMessage", "error_type", "errorType", "error_code", "errorCode")
         pool_rows.append(
             {
-                "name": str(pick(row, "name", "instancePoolName", "uuid", default="")),
+                "name": str(pick(row, "name", "instancePoolName", "pool", "uuid", default="")),
                 "provider": pick(row, "provider", "providerName", default=listed.get("provider", "")),
                 "instance_type": pick(row, "instance_type", "instanceType", default=listed.get("instance_type", "")),
                 "status": str(pick(row, "status", default="")),
@@ -82,12 +87,13 @@ def status_context(
     service_rows: list[dict[str, Any]] = []
     for row in records(services):
         count = to_int(pick(row, "count", "count_max", "countMax")) or 0
-        running = to_int(pick(row, "count_running", "countRunning"))
+        running = to_int(pick(row, "count_running", "countRunning", "running"))
         failure = bool(pick(row, "placement_failure", "placementFailure", default=False))
+        failure = failure or bool(pick(row, "problem", default=""))  # environment_status says it in words
         exhausted = pick(row, "dimension_exhausted", "dimensionExhausted")
         service_rows.append(
             {
-                "name": str(pick(row, "name", "uuid", default="")),
+                "name": str(pick(row, "name", "service", "uuid", default="")),
                 "status": str(pick(row, "status", default="")),
                 "count": count,
                 "running": running,
@@ -95,8 +101,12 @@ def status_context(
                 "exhausted": ", ".join(f"{k}: {v}" for k, v in exhausted.items())
                 if isinstance(exhausted, dict)
                 else (str(exhausted) if exhausted else ""),
-                "cpu": to_float(pick(row, "total_reserved_cpu_mhz", "totalReservedCpuMhz", "cpu_mhz")),
-                "mem": to_float(pick(row, "total_reserved_memory_mb", "totalReservedMemoryMB", "memory_mb")),
+                "cpu": to_float(
+                    pick(row, "total_reserved_cpu_mhz", "totalReservedCpuMhz", "cpu_reserved_mhz", "cpu_mhz")
+                ),
+                "mem": to_float(
+                    pick(row, "total_reserved_memory_mb", "totalReservedMemoryMB", "memory_reserved_mb", "memory_mb")
+                ),
                 "healthy": not failure and (running is None or running >= count),
             }
         )

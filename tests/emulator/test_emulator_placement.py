@@ -23,6 +23,20 @@ def test_binpack_prefers_the_fullest_node_that_fits() -> None:
     assert (cluster[1].reserved_cpu, cluster[1].reserved_memory) == (900, 900)
 
 
+def test_fullness_is_measured_against_what_the_node_leaves_after_its_own_reservation() -> None:
+    # `a` is a 4000-unit node reserving 2000 for itself (half full of its own overhead); `b` is a
+    # 1000-unit node. After the ask, `a` has 1500 of its 2000 free (75%), `b` 500 of 1000 (50%):
+    # `b` is fuller, as in Nomad's binpack (free share of capacity minus the node's reserved).
+    a = Node("a", 4000, 4000, 2000, 2000, order=(0.0, "a"), base_cpu=2000, base_memory=2000)
+    b = Node("b", 1000, 1000, 0, 0, order=(1.0, "b"))
+    assert place([a, b], "s", 500, 500, 1).placed == ["b"]
+
+
+def test_ties_go_to_the_node_created_first() -> None:
+    cluster = [Node(f"n{i}", 1000, 1000, 0, 0, order=(5.0, f"{i:012d}")) for i in (2, 0, 1)]
+    assert place(cluster, "s", 100, 100, 1).placed == ["n0"]
+
+
 def test_replicas_spread_then_colocate_when_nothing_else_fits() -> None:
     cluster = nodes((1000, 1000), (1000, 1000))
     outcome = place(cluster, "s", 100, 100, 3)
@@ -149,3 +163,15 @@ def test_scaling_a_service_down_frees_capacity_for_others(client: httpx.Client) 
     client.put(f"/services/{big}", json={"countMin": 1})
     assert service_status(client, late)["status"] == "DONE"
     assert client.get(f"/providers/{AZURE}/instancesTypes").status_code == 200
+
+
+def test_services_waiting_for_capacity_are_placed_in_creation_order(serve: Serve) -> None:
+    clock = ManualClock()
+    _, client = serve(clock=clock, provision_seconds=2)
+    create_pool(client, countMin=1)  # B2s: 3175 MB free, room for one of the two
+    first = create_service(client, name="zz-first", memoryLimitMiB=2000)  # same instant, names reversed
+    second = create_service(client, name="aa-second", memoryLimitMiB=2000)
+    assert service_status(client, first)["status"] == service_status(client, second)["status"] == "PENDING"
+    clock.advance(2)  # the node comes up: both are placed in one pass, in the order they were created
+    assert service_status(client, first)["status"] == "DONE"
+    assert service_status(client, second)["status"] == "ERROR"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from costplan.demand import load_services, service_from_reservations, services_from_dicts
+from costplan.demand import example_services, load_services, service_from_reservations, services_from_dicts
 from costplan.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "services.yaml"
@@ -53,6 +53,12 @@ def test_example_file_is_valid() -> None:
     services = load_services(EXAMPLE)
     assert 8 <= len(services) <= 12
     assert any(s.spread for s in services) and any(s.providers for s in services)
+
+
+def test_example_services_are_the_packaged_example_file() -> None:
+    packaged = Path(__file__).resolve().parents[2] / "costplan" / "examples" / "services.yaml"
+    assert example_services() == load_services(packaged)
+    assert example_services() == load_services(EXAMPLE)  # the repository copy says the same
 
 
 @pytest.mark.parametrize(

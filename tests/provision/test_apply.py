@@ -115,12 +115,9 @@ def test_services_are_created_on_their_pools_and_checked_running(
         "memory_mb": B2S_MEMORY,
         "replicas": [{"service": "api", "cpu_mhz": 500, "memory_mb": 512}] * 2,
     }
+    api = {**service_dict("api", count_min=2, cpu_mhz=500, memory_mb=512), "tags": ["web"]}
     plan = Plan.from_dict(
-        plan_dict(
-            [pool_dict("cp-web"), pool_dict("cp-db")],
-            nodes=[node],
-            services=[service_dict("api", count_min=2, cpu_mhz=500, memory_mb=512)],
-        )
+        plan_dict([pool_dict("cp-web", tags=["web"]), pool_dict("cp-db")], nodes=[node], services=[api])
     )
     result = provisioner.apply(plan, PROD, with_services=True)
     assert result.ok, result.records()

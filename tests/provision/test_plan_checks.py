@@ -182,17 +182,25 @@ def test_bodies_follow_the_documented_shapes() -> None:
     assert split_image("registry:5000/app") == ("registry:5000/app", "latest")
 
 
-def test_service_pools_follow_the_placement_or_default_to_every_pool() -> None:
+def test_service_pools_are_the_pools_the_placement_simulation_allows() -> None:
+    """Providers and tags decide, as in the planner's simulation; where replicas sit does not."""
     node = {
         "pool": "b",
         "cpu_mhz": 100,
         "memory_mb": 100,
         "replicas": [{"service": "api", "cpu_mhz": 1, "memory_mb": 1}],
     }
+    web = {**service_dict("web"), "tags": ["public"]}
+    pinned = {**service_dict("db"), "providers": ["azure"]}
+    elsewhere = {**service_dict("gpu"), "providers": ["Google Cloud Platform"]}
     plan = Plan.from_dict(
-        plan_dict([pool_dict("a"), pool_dict("b")], nodes=[node], services=[service_dict("api"), service_dict("cron")])
+        plan_dict(
+            [pool_dict("a"), pool_dict("b", tags=["public"])],
+            nodes=[node],
+            services=[service_dict("api"), web, pinned, elsewhere],
+        )
     )
-    assert service_pools(plan) == {"api": ["b"], "cron": ["a", "b"]}
+    assert service_pools(plan) == {"api": ["a", "b"], "web": ["b"], "db": ["a", "b"], "gpu": []}
 
 
 def test_pool_defaults_come_from_the_provision_section_then_flags() -> None:
