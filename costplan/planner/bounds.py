@@ -49,6 +49,8 @@ class Bound:
     x: FloatArray | None = None  # node counts per type
     flows: FloatArray | None = None  # [G, T] replicas per group and type, when modelled
     proven_optimal: bool = False  # the relaxation was solved to optimality
+    values: FloatArray | None = None  # [G] replica values from the LP duals (`group_values`)
+    reduced: FloatArray | None = None  # [T] price minus the duals' value of a node's capacity (>= 0)
 
 
 def integral(units: float) -> float:
@@ -101,14 +103,10 @@ def covering_rows(
 ) -> tuple[FloatArray, FloatArray, list[str]]:
     """The aggregate rows A x >= b over node counts x (nonnegative A)."""
     cap_cpu, cap_mem = capacity if capacity is not None else (problem.cap_cpu, problem.cap_mem)
-    allowed = problem.allowed
     rows: list[FloatArray] = []
     rhs: list[float] = []
     labels: list[str] = []
-    classes = {allowed[g].tobytes(): allowed[g] for g in range(problem.n_groups)}
-    classes[b"all"] = allowed.any(axis=0)
-    for _key, types in classes.items():
-        inside = (allowed & ~types[None, :]).sum(axis=1) == 0  # groups that may only use types in K
+    for types, inside in _classes(problem):
         # The nodes of K hold all CPU / memory of the groups limited to K.
         rows.append(np.where(types, cap_cpu, 0).astype(np.float64))
         rhs.append(float(problem.demand[inside] @ problem.cpu[inside]))
@@ -123,14 +121,43 @@ def covering_rows(
     return np.asarray(rows), np.asarray(rhs), labels
 
 
+def _classes(problem: Problem) -> list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]]:
+    """The classes K of `covering_rows`, in row order: (types of K, groups that may only use K)."""
+    allowed = problem.allowed
+    classes = {allowed[g].tobytes(): allowed[g] for g in range(problem.n_groups)}
+    classes[b"all"] = allowed.any(axis=0)
+    return [(types, (allowed & ~types[None, :]).sum(axis=1) == 0) for types in classes.values()]
+
+
+def group_values(problem: Problem, y: FloatArray) -> FloatArray:
+    """What one replica of each group is worth under duals `y` of the covering rows (money units).
+
+    For dual-feasible y (A^T y <= price) no node's replicas are worth more than its price, so
+    price - value is the node's waste and the plan's cost minus the LP bound is the total waste.
+    """
+    values = np.zeros(problem.n_groups)
+    i = 0
+    for _types, inside in _classes(problem):
+        values += inside * (y[i] * problem.cpu + y[i + 1] * problem.mem)
+        i += 2
+    values += y[i : i + problem.n_groups]
+    return values
+
+
 def covering_dual_bound(a: FloatArray, b: FloatArray, price: FloatArray, y: FloatArray) -> float:
     """Weak duality by hand: any y >= 0 scaled so that A^T y <= price proves b.y."""
+    return max(0.0, float(b @ feasible_duals(a, price, y)))
+
+
+def feasible_duals(a: FloatArray, price: FloatArray, y: FloatArray) -> FloatArray:
+    """`y` clipped to >= 0 and scaled down until A^T y <= price (dual feasible)."""
     y = np.maximum(np.nan_to_num(y, nan=0.0), 0.0)
     load = a.T @ y
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(load > 0, price / load, np.inf)
     theta = min(1.0, float(ratio.min())) if len(ratio) else 1.0
-    return max(0.0, theta * float(b @ y))
+    scaled: FloatArray = theta * y
+    return scaled
 
 
 def lp_bound(problem: Problem, capacity: tuple[FloatArray, FloatArray] | None = None) -> Bound:
@@ -150,8 +177,16 @@ def lp_bound(problem: Problem, capacity: tuple[FloatArray, FloatArray] | None = 
     sol = m.solve(time_limit=30.0)
     if sol.status != "optimal" or sol.row_duals is None:
         return Bound(0.0, "none (aggregate LP not solved)")
-    units = covering_dual_bound(a, b, price, sol.row_duals * MONEY_SCALE)
-    return Bound(units, "aggregate-capacity LP (dual certificate)", x=sol.x, proven_optimal=True)
+    y = feasible_duals(a, price, sol.row_duals * MONEY_SCALE)
+    units = max(0.0, float(b @ y))
+    return Bound(
+        units,
+        "aggregate-capacity LP (dual certificate)",
+        x=sol.x,
+        proven_optimal=True,
+        values=group_values(problem, y),
+        reduced=price - a.T @ y,
+    )
 
 
 def node_count_bound(

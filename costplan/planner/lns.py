@@ -22,8 +22,6 @@ from costplan.planner.problem import IntArray, Packing, Problem
 MOVE_TIME = 0.5  # seconds per re-packing MILP
 CANDIDATE_TYPES = 6
 OPEN_BINS = 4
-CHUNK_NODES = 12  # nodes per chunk when re-packing a large plan chunk by chunk
-CHUNK_TIME = 1.0  # seconds per chunk MILP
 
 
 def improve(
@@ -123,70 +121,3 @@ def _move(
     counts[open_idx] += result.into_open
     new = Packing(kept.types, counts).append(result.nodes.types, result.nodes.counts).drop_empty()
     return new if new.is_valid(problem) else None
-
-
-def chunk_repack(
-    problem: Problem,
-    packing: Packing,
-    *,
-    deadline: float,
-    rng: np.random.Generator,
-    chunk_nodes: int = CHUNK_NODES,
-    stop_below: float = 0.0,
-) -> Packing:
-    """Large instances: split the nodes into chunks with the same mix of types (deal them out
-    type by type), and re-pack each chunk with the compact MILP, warm-started from its nodes.
-
-    Each chunk keeps only strict improvements, so the packing never gets worse.
-    """
-    best = packing.drop_empty()
-    n_chunks = max(1, best.n_nodes // chunk_nodes)
-    order = np.lexsort((rng.random(best.n_nodes), best.types))
-    chunks = [order[i::n_chunks] for i in range(n_chunks)]
-    rng.shuffle(chunks)
-    changed = np.zeros(best.n_nodes, dtype=bool)
-    new_types: list[IntArray] = []
-    new_counts: list[IntArray] = []
-    for chunk in chunks:
-        if time.monotonic() >= deadline or best.cost(problem) <= stop_below:
-            break
-        sub = Packing(best.types[chunk], best.counts[chunk])
-        demand = sub.counts.sum(axis=0)
-        cost = sub.cost(problem)
-        in_chunk = np.bincount(sub.types, minlength=problem.n_types)
-        allowed = (problem.kmax[demand > 0] > 0).all(axis=0)
-        score = np.where(allowed, fractional_cost(problem, demand), np.inf)
-        extra = np.zeros(problem.n_types, dtype=np.int64)
-        cheap = np.argsort(score, kind="stable")[:2]
-        extra[cheap[np.isfinite(score[cheap])]] = 2
-        limits = np.minimum(slot_limits(problem, demand, cost), np.maximum(in_chunk + (in_chunk > 0), extra))
-        limits = np.maximum(limits, in_chunk)
-        budget = min(CHUNK_TIME, deadline - time.monotonic())
-        pools_left, counted_new = None, None
-        if problem.max_pools is not None:
-            free = problem.free_mask()
-            used = np.zeros(problem.n_types, dtype=bool)
-            used[best.types] = True
-            counted_new = ~free & ~used
-            pools_left = problem.max_pools - int((used & ~free).sum())
-        result = repack(
-            problem,
-            demand,
-            np.repeat(np.arange(problem.n_types), limits),
-            max_cost_units=cost,
-            pools_left=pools_left,
-            counted_new=counted_new,
-            start=sub,
-            time_limit=budget,
-            seed=int(rng.integers(1 << 30)),
-        )
-        if result.nodes is not None and result.cost_units < cost:
-            changed[chunk] = True
-            new_types.append(result.nodes.types)
-            new_counts.append(result.nodes.counts)
-    if not changed.any():
-        return best
-    merged = Packing(best.types[~changed], best.counts[~changed])
-    for types, counts in zip(new_types, new_counts, strict=True):
-        merged = merged.append(types, counts)
-    return merged if merged.is_valid(problem) else best

@@ -4,11 +4,15 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
 
 1. drop dominated node types (exact: never needed);
 2. starting plans: the greedy baselines and the best single-type plan (passed in);
-3. bounds: the aggregate LP (dual certificate), then the node-count MILP;
+3. bounds: the aggregate LP (dual certificate; its duals also price every replica), then the
+   node-count MILP;
 4. small instances: the compact MILP, warm-started, until proven optimal;
-5. otherwise: pack along the node-count MILP's solution (and variants with a little slack),
-   re-pack over column-generation patterns (restricted master MILP), local repairs;
-6. large-neighbourhood search until the time runs out or the certified gap is small enough.
+5. medium ones: pack along the node-count MILP's solution (and variants with a little slack),
+   the restricted compact MILP, re-packing over column-generation patterns (restricted master
+   MILP);
+6. large ones (many nodes, where integrality is cheap but packing quality is everything):
+   sequential value correction (`svc`) builds the plan pattern by pattern;
+7. large-neighbourhood search until the time runs out or the certified gap is small enough.
 """
 
 from __future__ import annotations
@@ -21,15 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from costplan.planner import colgen, lns
+from costplan.planner import colgen, lns, svc
 from costplan.planner.bounds import Bound, effective_capacity, integral, lp_bound, node_count_bound
 from costplan.planner.exact import repack, slot_limits
-from costplan.planner.greedy import downsize, empty_nodes, pack_targeted, round_flows
-from costplan.planner.problem import Packing, Problem, dominated_types
+from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack_targeted, round_flows
+from costplan.planner.problem import BoolArray, Packing, Problem, dominated_types
 
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
+LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
 GAP_TOLERANCE = 1e-9
+FINISH_MARGIN = 0.1  # seconds (at most) kept back from the time limit
+SVC_RESERVE = 0.12  # share of the time left after value correction kept for re-packing (LNS)
 
 
 @dataclass
@@ -79,7 +86,8 @@ def solve(
 ) -> SearchResult:
     """The cheapest packing found for `problem` in `time_limit` seconds, with a proven bound."""
     began = time.monotonic()
-    deadline = began + time_limit
+    # A little slack for the last solver call's overrun and the final checks: never late.
+    deadline = began + time_limit - min(FINISH_MARGIN, 0.02 * time_limit)
     rng = np.random.default_rng(seed)
     if not problem.demand.any():
         return SearchResult(Packing.empty(problem.n_groups), 0, 0.0, "empty demand", "empty demand")
@@ -96,7 +104,7 @@ def solve(
     # Bounds: aggregate LP first (instant), then whole node counts; capacities are what the
     # replicas can actually fill (subset sums).
     capacity = effective_capacity(work)
-    bound = lp_bound(work, capacity)
+    lp = bound = lp_bound(work, capacity)
     stats["lp_bound"] = integral(bound.units)
     nc = node_count_bound(
         work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
@@ -112,7 +120,22 @@ def solve(
     # A plan along the node-count solution, and along variants with a little slack.
     if nc.x is not None:
         best.offer(_polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc))), "node-count MILP + packing")
-    for scale in (0.97, 0.93):
+    large = _restricted_size(work, nc, best.packing, best.cost) > LARGE_SIZE
+    if large and not gap_ok():
+        # Large instances (many nodes): sequential value correction builds the plan, then LNS.
+        found = svc.improve(
+            work,
+            _values(work, lp),
+            reduced=lp.reduced if lp.values is not None else None,
+            deadline=time.monotonic() + (1.0 - SVC_RESERVE) * max(0.0, deadline - time.monotonic()),
+            rng=rng,
+            types=_svc_types(work, nc, best.packing),
+            stop_below=_target(bound, target_gap),
+        )
+        stats["svc_passes"] = found.passes
+        if found.packing is not None:
+            best.offer(downsize(work, found.packing), "sequential value correction")
+    for scale in () if large else (0.97, 0.93):
         if gap_ok() or time.monotonic() > deadline - 0.1:
             break
         variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale)
@@ -129,7 +152,8 @@ def solve(
         inc = np.bincount(best.packing.types, minlength=work.n_types)
         limits = np.minimum(limits, np.maximum(x + 1, inc) * ((x > 0) | (inc > 0)))
         limits = np.maximum(limits, inc)
-    if not gap_ok() and int(limits.sum()) * work.n_groups <= RESTRICTED_SIZE and time.monotonic() < deadline - 0.1:
+    restricted = int(limits.sum()) * work.n_groups <= RESTRICTED_SIZE
+    if not large and not gap_ok() and restricted and time.monotonic() < deadline - 0.1:
         result = repack(
             work,
             work.demand,
@@ -156,7 +180,6 @@ def solve(
                 bound = Bound(exact_bound, method)
 
     # Medium ones: patterns from column generation, re-combined by the restricted master MILP.
-    large = int(limits.sum()) * work.n_groups > RESTRICTED_SIZE
     if not large and not gap_ok() and time.monotonic() < deadline - 0.2:
         focus = np.flatnonzero(np.round(nc.x) > 0) if nc.x is not None else None
         cg = colgen.generate(work, deadline=_share_abs(deadline, 0.2), incumbent=best.packing, focus=focus)
@@ -166,23 +189,9 @@ def solve(
         if not gap_ok():
             best.offer(_polish(work, cg.packing) if cg.packing is not None else None, "restricted master MILP")
 
-    # Large ones: re-pack the plan chunk by chunk (compact MILP on ~a dozen nodes at a time).
-    passes = 0
-    while large and best.packing is not None and not gap_ok() and time.monotonic() < deadline - 0.5:
-        passes += 1
-        before = best.cost
-        best.offer(
-            lns.chunk_repack(work, best.packing, deadline=_share_abs(deadline, 0.9), rng=rng, stop_below=bound.units),
-            best.method.split(" + ")[0] + " + chunk re-packing",
-        )
-        if best.cost >= before:
-            break
-    stats["chunk_passes"] = passes
-
     # Large-neighbourhood search polishes the incumbent.
     if best.packing is not None and not gap_ok():
-        target = integral(bound.units) / max(1e-12, 1.0 - target_gap) if target_gap > 0 else integral(bound.units)
-        improved = lns.improve(work, best.packing, deadline=deadline, stop_below=target, rng=rng)
+        improved = lns.improve(work, best.packing, deadline=deadline, stop_below=_target(bound, target_gap), rng=rng)
         best.offer(improved, best.method + " + LNS")
 
     if best.packing is None:
@@ -191,6 +200,49 @@ def solve(
     stats["seconds"] = round(time.monotonic() - began, 3)
     packing = Packing(keep[best.packing.types], best.packing.counts)
     return SearchResult(packing, int(best.cost), b, bound.method, best.method, stats)
+
+
+def _svc_types(problem: Problem, nc: Bound, incumbent: Packing | None) -> BoolArray | None:
+    """Under a pool cap, value correction keeps to the types of a plan that meets the cap: the
+    node-count MILP's (it models the cap), the incumbent's, or the best single type's."""
+    if problem.max_pools is None:
+        return None
+    if nc.x is not None:
+        used: BoolArray = (np.round(nc.x) > 0) | problem.free_mask()
+        return used
+    if incumbent is not None:
+        return np.isin(np.arange(problem.n_types), incumbent.types) | problem.free_mask()
+    hosts_all = (problem.kmax > 0).all(axis=0)
+    if not hosts_all.any():
+        return None
+    single: BoolArray = np.arange(problem.n_types) == np.argmin(np.where(hosts_all, fractional_cost(problem), np.inf))
+    return single | problem.free_mask()
+
+
+def _target(bound: Bound, target_gap: float) -> float:
+    """The cost at which the certified gap is small enough to stop."""
+    b = integral(bound.units)
+    return b / max(1e-12, 1.0 - target_gap) if target_gap > 0 else b
+
+
+def _restricted_size(problem: Problem, nc: Bound, incumbent: Packing | None, cost: float) -> int:
+    """Slot x group pairs of the compact MILP restricted to the bound's types and the incumbent's."""
+    limits = slot_limits(problem, problem.demand, cost)
+    if nc.x is not None and incumbent is not None:
+        x = np.round(nc.x).astype(np.int64)
+        inc = np.bincount(incumbent.types, minlength=problem.n_types)
+        limits = np.maximum(np.minimum(limits, np.maximum(x + 1, inc) * ((x > 0) | (inc > 0))), inc)
+    return int(limits.sum()) * problem.n_groups
+
+
+def _values(problem: Problem, bound: Bound) -> np.ndarray:
+    """Replica values for value correction: the LP's dual prices (or sizes priced at the best
+    price per capacity when the LP gave none)."""
+    if bound.values is not None:
+        return bound.values
+    per_cpu = float((problem.price / np.maximum(problem.cap_cpu, 1)).min())
+    per_mem = float((problem.price / np.maximum(problem.cap_mem, 1)).min())
+    return 0.5 * (problem.cpu * per_cpu + problem.mem * per_mem)
 
 
 def _share(deadline: float, fraction: float) -> float:
