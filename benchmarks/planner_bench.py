@@ -2,6 +2,7 @@
 
     python benchmarks/planner_bench.py                 # small x5, medium x3, large x2
     python benchmarks/planner_bench.py --sizes medium --seeds 5
+    python benchmarks/planner_bench.py --sizes large --seeds 2 --first-seed 2
 
 Targets (2-core machine): small proven optimal in < 1 s; medium gap <= 3 % in < 10 s;
 large gap <= 2 % in < 60 s; never more expensive than either baseline. Times are whole
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="*", default=["small", "medium", "large"])
     parser.add_argument("--seeds", type=int, default=None, help="instances per size (default: 5 / 3 / 2)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first instance of each size")
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per instance (default per size)")
     parser.add_argument("--ensure-placement", action="store_true", help="also repair plans for the scheduler")
     args = parser.parse_args()
@@ -43,7 +45,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for size in args.sizes:
-        for seed in range(args.seeds or SEEDS[size]):
+        for seed in range(args.first_seed, args.first_seed + (args.seeds or SEEDS[size])):
             instance = make_instance(size, seed)
             options = PlanOptions(
                 time_limit=args.time_limit or TIME_LIMITS[size], ensure_placement=args.ensure_placement
