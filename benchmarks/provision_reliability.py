@@ -53,39 +53,9 @@ AZURE = "d57b214f-ec43-41b9-8cf1-71329349093b"
 B2S = ("cc6d622a-5144-11ed-84a1-1b508e278eb5", "B2s", 33.984)
 B1S = ("e25908b3-dcf7-5de6-bc3c-ec3a7db7974a", "B1s", 8.928)
 
-DRIVER = r"""
-import json, os, signal, sys
-import httpx
-from costplan.api import Client
-from costplan.plans import Plan
-from costplan.provisioner import Provisioner
-from costplan.retry import RetryPolicy
-from costplan.waiter import WaiterConfig
-
-base_url, plan_path, journal_dir, kill_at, when = sys.argv[1:6]
-kill_at, sent = int(kill_at), 0
-
-class KillingTransport(httpx.HTTPTransport):
-    def handle_request(self, request):
-        global sent
-        sent += 1
-        if sent == kill_at and when == "before":
-            os.kill(os.getpid(), signal.SIGKILL)
-        response = super().handle_request(request)
-        if sent == kill_at and when == "after":
-            response.read()
-            os.kill(os.getpid(), signal.SIGKILL)
-        return response
-
-http = httpx.Client(base_url=base_url, headers={"x-api-key": os.environ["LAYEROPS_API_KEY"]},
-                    transport=KillingTransport(), timeout=5)
-client = Client(http, retry=RetryPolicy(max_retries=4, backoff_base=0.01, backoff_max=0.05))
-provisioner = Provisioner(client, journal_dir=journal_dir, reconcile_delays=(0.05, 0.1),
-                          wait=WaiterConfig(delay=0.02, max_delay=0.05, timeout=60))
-result = provisioner.apply(Plan.load(plan_path), os.environ["PLAN_ENVIRONMENT"], with_services=True)
-print(json.dumps({"ok": result.ok, "requests": sent}))
-sys.exit(0 if result.ok else 1)
-"""
+# The same driver the kill test runs (HTTP timeout 5 s, reconcile pauses 0.05 and 0.1 s, wait up to 60 s).
+DRIVER = str(Path(__file__).resolve().parent.parent / "tests" / "provision" / "kill_driver.py")
+DRIVER_SETTINGS = ["5", "0.05,0.1", "60"]
 
 
 def pool(name: str, itype: tuple[str, str, float], count_min: int = 1, count_max: int = 3) -> dict[str, Any]:
@@ -199,7 +169,7 @@ def kill_campaign(name: str, kills: int, key: str, work: Path, faults: dict[str,
     def drive(
         base_url: str, journals: Path, kill_at: int = 0, when: str = "never", after: float | None = None
     ) -> tuple[int, str, str]:
-        argv = [sys.executable, "-c", DRIVER, base_url, str(plan), str(journals), str(kill_at), when]
+        argv = [sys.executable, DRIVER, base_url, str(plan), str(journals), str(kill_at), when, "1", *DRIVER_SETTINGS]
         with subprocess.Popen(
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
         ) as child:

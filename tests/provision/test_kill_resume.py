@@ -27,40 +27,7 @@ from tests.provision.conftest import B1S, PROD, make_client, names, plan_dict, p
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL/SIGINT semantics are POSIX")
 
-# Applies a plan; SIGKILLs itself at the KILL_AT-th request, before sending it or once its answer arrived.
-DRIVER = r"""
-import json, os, signal, sys
-import httpx
-from costplan.api import Client
-from costplan.plans import Plan
-from costplan.provisioner import Provisioner
-from costplan.retry import RetryPolicy
-from costplan.waiter import WaiterConfig
-
-base_url, plan_path, journal_dir, kill_at, when, services = sys.argv[1:7]
-kill_at, sent = int(kill_at), 0
-
-class KillingTransport(httpx.HTTPTransport):
-    def handle_request(self, request):
-        global sent
-        sent += 1
-        if sent == kill_at and when == "before":
-            os.kill(os.getpid(), signal.SIGKILL)
-        response = super().handle_request(request)
-        if sent == kill_at and when == "after":
-            response.read()
-            os.kill(os.getpid(), signal.SIGKILL)
-        return response
-
-http = httpx.Client(base_url=base_url, headers={"x-api-key": os.environ["LAYEROPS_API_KEY"]},
-                    transport=KillingTransport(), timeout=10)
-client = Client(http, retry=RetryPolicy(max_retries=4, backoff_base=0.01, backoff_max=0.05))
-provisioner = Provisioner(client, journal_dir=journal_dir, reconcile_delays=(0.05,),
-                          wait=WaiterConfig(delay=0.02, max_delay=0.05, timeout=30))
-result = provisioner.apply(Plan.load(plan_path), os.environ["PLAN_ENVIRONMENT"], with_services=services == "1")
-print(json.dumps({"ok": result.ok, "requests": sent}))
-sys.exit(0 if result.ok else 1)
-"""
+DRIVER = str(Path(__file__).with_name("kill_driver.py"))
 
 
 def child_env(tmp_path: Path) -> dict[str, str]:
@@ -80,7 +47,7 @@ def drive(
     when: str = "never",
     services: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-c", DRIVER, base_url, str(plan), str(journals), str(kill_at), when, str(int(services))]
+    argv = [sys.executable, DRIVER, base_url, str(plan), str(journals), str(kill_at), when, str(int(services))]
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
