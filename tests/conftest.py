@@ -12,6 +12,16 @@ import pytest
 # The documentation's worked example key (api-examples.txt); the emulator accepts it by default.
 EXAMPLE_KEY = "LYPFNN8BTS9GBQFRIXCHGWJXU:789f7b2f-b1f4-456e-83da-56184a01c2d3"
 EXAMPLE_SECRET = EXAMPLE_KEY.split(":", 1)[1]
+# api-examples.txt's requests and responses, verbatim: one copy for every test that needs them.
+API_EXAMPLES_FILE = Path(__file__).parent / "data" / "api_examples.json"
+
+
+def documented_response(name: str) -> Any:
+    """The documented response of example `name` (e.g. "list_instance_types"), freshly parsed."""
+    import json
+
+    examples = json.loads(API_EXAMPLES_FILE.read_text(encoding="utf-8"))["examples"]
+    return next(e["response"] for e in examples if e["name"] == name)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from costplan.models import (
     ServiceStatus,
     Workspace,
 )
+from tests.conftest import documented_response
 
 WORKSPACE = "ada681e6-b50e-434b-a6cf-4e9b4db2019a"
 ENV = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
@@ -55,32 +56,7 @@ WORKSPACES = {
         }
     ],
 }
-INSTANCE_TYPES = [
-    {
-        "uuid": "cc6d622a-5144-11ed-84a1-1b508e278eb5",
-        "name": "B2s",
-        "memory": 4,
-        "vCPUs": 2,
-        "ssd": 8,
-        "storage": None,
-        "onDemandCost": 472,
-        "reservedCost": None,
-        "priceFactor": 10000,
-        "monthlyPrice": 339840,
-    },
-    {
-        "uuid": "cc6d6261-5144-11ed-84a1-1b508e278eb5",
-        "name": "DS1 v2",
-        "memory": 3.5,
-        "vCPUs": 1,
-        "ssd": 7,
-        "storage": None,
-        "onDemandCost": 877,
-        "reservedCost": None,
-        "priceFactor": 10000,
-        "monthlyPrice": 631440,
-    },
-]
+INSTANCE_TYPES = documented_response("list_instance_types")
 POOL_BODY = {
     "instanceTypeUuid": "cc6d622a-5144-11ed-84a1-1b508e278eb5",
     "name": "vmAzure",

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from costplan.api import AsyncClient
+from tests.conftest import documented_response
 
 AZURE = "d57b214f-ec43-41b9-8cf1-71329349093b"
 GCP = "62ae1fd9-b355-4d3c-a05e-3a0e23497855"
@@ -20,30 +21,7 @@ STAGING = "11111111-2222-3333-4444-555555555555"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 # api-examples.txt, verbatim.
-B2S = {
-    "uuid": "cc6d622a-5144-11ed-84a1-1b508e278eb5",
-    "name": "B2s",
-    "memory": 4,
-    "vCPUs": 2,
-    "ssd": 8,
-    "storage": None,
-    "onDemandCost": 472,
-    "reservedCost": None,
-    "priceFactor": 10000,
-    "monthlyPrice": 339840,
-}
-DS1 = {
-    "uuid": "cc6d6261-5144-11ed-84a1-1b508e278eb5",
-    "name": "DS1 v2",
-    "memory": 3.5,
-    "vCPUs": 1,
-    "ssd": 7,
-    "storage": None,
-    "onDemandCost": 877,
-    "reservedCost": None,
-    "priceFactor": 10000,
-    "monthlyPrice": 631440,
-}
+B2S, DS1 = documented_response("list_instance_types")
 
 
 def instance_type(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 from emulator_support import HEADERS
 
 from costplan.emulator import EmulatorConfig, serve_in_thread
+from tests.conftest import API_EXAMPLES_FILE
 
-EXAMPLES = json.loads((Path(__file__).parent / "data" / "api_examples.json").read_text())["examples"]
+EXAMPLES = json.loads(API_EXAMPLES_FILE.read_text())["examples"]
 DOC_POOL = "27d6c053-5eab-4838-bd14-040ed5d617d9"
 DOC_SERVICE = "e07550ad-cce6-4aca-ad56-fa085f388c6f"
 # Keys the emulator adds on purpose (the brief asks for errorMessage on pool status).
