@@ -200,6 +200,37 @@ class PlacementCheck:
 
 
 @dataclass(frozen=True)
+class PlacementEstimate:
+    """What the platform's scheduler makes of the plan: seeded Monte Carlo runs of its model.
+
+    A run *lands* when every replica of every service is placed on the plan's nodes (submitted in
+    `Plan.submission_order`, each service restricted to its `Plan.service_pools`). When a run does not
+    land, the platform's pools autoscale: `extra_*` are the nodes (and their monthly cost) the model
+    needs to add until it does. `landing_lower_bound` is a one-sided 95 % confidence bound on the
+    landing probability (Clopper-Pearson), so "lands on >= 99 %" is claimed only when it holds.
+    """
+
+    model: str  # "nomad" (Nomad's service scheduler, faithful) or "best-fit" (deterministic, every node scored)
+    source: str  # where the model's rules come from, e.g. "hashicorp/nomad@aa026cc scheduler/feasible"
+    runs: int
+    seed: int
+    landed_runs: int
+    landing_probability: float
+    landing_lower_bound: float
+    target: float  # the --landing target the plan was searched for (0: no scheduler stage)
+    extra_nodes_expected: float = 0.0
+    extra_nodes_p95: int = 0
+    extra_monthly_cost_expected: float = 0.0
+    extra_monthly_cost_p95: float = 0.0
+    spread_kept: Mapping[str, float] = field(default_factory=dict)  # spread service -> share of runs, one per node
+    spread_enforced: bool = False  # no known LayerOps service field carries a distinct-hosts rule
+    packing_cost: float = 0.0  # monthly cost of the packing before the scheduler stage
+    premium: float = 0.0  # monthly_cost - packing_cost: what landing costs
+    deterministic_lands: bool | None = None  # the same plan under the "best-fit" model, for comparison
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Plan:
     """The cheapest pools found for a demand, with the node-by-node placement and its proof.
 
@@ -222,6 +253,26 @@ class Plan:
     explanations: Explanations = field(default_factory=Explanations)
     placement_check: PlacementCheck | None = None
     peak: PeakPlan | None = None
+    # Service name -> names of the pools it may use: exactly what the provisioner sends as
+    # constraints.instancePoolUuids. Empty (an older plan): derived with `may_use`.
+    service_pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Service names in the order the provisioner submits them (and the scheduler model assumed).
+    submission_order: tuple[str, ...] = ()
+    placement: PlacementEstimate | None = None
+
+    def pools_of(self, service: str) -> tuple[str, ...]:
+        """The pools `service` may use, as the provisioner sends them."""
+        if service in self.service_pools:
+            return tuple(self.service_pools[service])
+        spec = next(s for s in self.services if s.name == service)
+        return tuple(p.name for p in self.pools if may_use(spec, p))
+
+    def ordered_services(self) -> list[ServiceSpec]:
+        """The services in submission order (the plan's own order, else `submission_order()`)."""
+        if self.submission_order:
+            rank = {name: i for i, name in enumerate(self.submission_order)}
+            return sorted(self.services, key=lambda s: rank.get(s.name, len(rank)))
+        return submission_order(self.services, self.nodes)
 
     def __repr__(self) -> str:
         return (
@@ -250,7 +301,9 @@ class Plan:
             "created_at": self.created_at,
             "pools": [_pool_to_dict(p) for p in self.pools],
             "nodes": [_node_to_dict(n) for n in self.nodes],
-            "services": [service_to_dict(s) for s in self.services],
+            "services": [{**service_to_dict(s), "pools": list(self.pools_of(s.name))} for s in self.services],
+            "submission_order": [s.name for s in self.ordered_services()],
+            "placement": None if self.placement is None else _placement_estimate_to_dict(self.placement),
             "assumptions": _jsonable(self.assumptions),
             "alternatives": [_alternative_to_dict(a) for a in self.alternatives],
             "explanations": {
@@ -300,9 +353,14 @@ class Plan:
             raise InputError(f"{source}: status must be one of {', '.join(STATUSES)}, got {status!r}")
         pools = tuple(_pool_from_dict(r, p, f"pools[{i}]") for i, p in enumerate(r.seq(d, "pools", "")))
         nodes = tuple(_node_from_dict(r, n, f"nodes[{i}]") for i, n in enumerate(r.seq(d, "nodes", "")))
-        services = tuple(
-            _service_from_dict(r, s, f"services[{i}]") for i, s in enumerate(r.seq(d, "services", "", default=[]))
-        )
+        raw_services = r.seq(d, "services", "", default=[])
+        services = tuple(_service_from_dict(r, s, f"services[{i}]") for i, s in enumerate(raw_services))
+        service_pools = {
+            spec.name: r.strings(item, "pools", f"services[{i}]")
+            for i, (spec, item) in enumerate(zip(services, raw_services, strict=True))
+            if "pools" in item
+        }
+        submission = r.strings(d, "submission_order", "") if "submission_order" in d else ()
         alternatives = tuple(
             _alternative_from_dict(r, a, f"alternatives[{i}]")
             for i, a in enumerate(r.seq(d, "alternatives", "", default=[]))
@@ -323,6 +381,9 @@ class Plan:
             explanations=_explanations_from_dict(r, d.get("explanations") or {}),
             placement_check=_placement_from_dict(r, d.get("placement_check")),
             peak=_peak_from_dict(r, d.get("peak")),
+            service_pools=service_pools,
+            submission_order=submission,
+            placement=_placement_estimate_from_dict(r, d.get("placement")),
         )
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -425,6 +486,29 @@ def _alternative_to_dict(a: Alternative) -> dict[str, Any]:
         "lower_bound": a.lower_bound,
         "method": a.method,
         "note": a.note,
+    }
+
+
+def _placement_estimate_to_dict(p: PlacementEstimate) -> dict[str, Any]:
+    return {
+        "model": p.model,
+        "source": p.source,
+        "runs": p.runs,
+        "seed": p.seed,
+        "landed_runs": p.landed_runs,
+        "landing_probability": p.landing_probability,
+        "landing_lower_bound": p.landing_lower_bound,
+        "target": p.target,
+        "extra_nodes_expected": p.extra_nodes_expected,
+        "extra_nodes_p95": p.extra_nodes_p95,
+        "extra_monthly_cost_expected": p.extra_monthly_cost_expected,
+        "extra_monthly_cost_p95": p.extra_monthly_cost_p95,
+        "spread_kept": dict(p.spread_kept),
+        "spread_enforced": p.spread_enforced,
+        "packing_cost": p.packing_cost,
+        "premium": p.premium,
+        "deterministic_lands": p.deterministic_lands,
+        "note": p.note,
     }
 
 
@@ -633,4 +717,33 @@ def _peak_from_dict(r: _Reader, data: Any) -> PeakPlan | None:
         gap=r.number(d, "gap", "peak", default=0.0),
         status=r.string(d, "status", "peak", default="feasible"),
         nodes=tuple(_node_from_dict(r, n, f"peak.nodes[{i}]") for i, n in enumerate(r.seq(d, "nodes", "peak"))),
+    )
+
+
+def _placement_estimate_from_dict(r: _Reader, data: Any) -> PlacementEstimate | None:
+    if data is None:
+        return None
+    w = "placement"
+    d = r.mapping(data, w)
+    kept = r.mapping(d.get("spread_kept", {}), f"{w}.spread_kept")
+    lands = d.get("deterministic_lands")
+    return PlacementEstimate(
+        model=r.string(d, "model", w),
+        source=r.string(d, "source", w, default=""),
+        runs=r.integer(d, "runs", w),
+        seed=r.integer(d, "seed", w, default=0),
+        landed_runs=r.integer(d, "landed_runs", w),
+        landing_probability=r.number(d, "landing_probability", w),
+        landing_lower_bound=r.number(d, "landing_lower_bound", w),
+        target=r.number(d, "target", w, default=0.0),
+        extra_nodes_expected=r.number(d, "extra_nodes_expected", w, default=0.0),
+        extra_nodes_p95=r.integer(d, "extra_nodes_p95", w, default=0),
+        extra_monthly_cost_expected=r.number(d, "extra_monthly_cost_expected", w, default=0.0),
+        extra_monthly_cost_p95=r.number(d, "extra_monthly_cost_p95", w, default=0.0),
+        spread_kept={str(k): r.number(kept, k, f"{w}.spread_kept") for k in kept},
+        spread_enforced=r.boolean(d, "spread_enforced", w, default=False),
+        packing_cost=r.number(d, "packing_cost", w, default=0.0),
+        premium=r.number(d, "premium", w, default=0.0),
+        deterministic_lands=None if lands is None else r.boolean(d, "deterministic_lands", w),
+        note=r.string(d, "note", w, default=""),
     )

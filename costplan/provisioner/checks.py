@@ -65,10 +65,10 @@ def check_plan(plan: Plan, *, source: str = "plan") -> None:
 
 
 def service_pools(plan: Plan) -> dict[str, list[str]]:
-    """Service name -> the plan pools it may run on, in plan order: exactly the eligibility the
-    planner's scheduler simulation assumed (`plans.may_use`: the service's providers and tags).
+    """Service name -> the plan pools it may run on: the plan's own `services[].pools` (what the
+    planner's scheduler model assumed), or for an older plan `plans.may_use` in plan order.
 
     Sent as `constraints.instancePoolUuids`, so the platform chooses among the same nodes as the
     simulation (and re-places on the same ones after a node loss, as the N+1 check assumed).
     """
-    return {s.name: [p.name for p in plan.pools if may_use(s, p)] for s in plan.services}
+    return {s.name: list(plan.pools_of(s.name)) for s in plan.services}

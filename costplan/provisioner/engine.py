@@ -23,7 +23,7 @@ from costplan.errors import (
 )
 from costplan.journal import Journal, JournalState, journal_path, lock_path, plan_digest, read_journal
 from costplan.models import InstancePool, PoolStatus, Ref, ServiceInfo
-from costplan.plans import Plan, PlannedPool, from_units, submission_order, to_units
+from costplan.plans import Plan, PlannedPool, from_units, to_units
 from costplan.provisioner import states
 from costplan.provisioner.bodies import pool_body, service_body
 from costplan.provisioner.checks import service_pools
@@ -154,7 +154,7 @@ class Provisioner(EnvironmentReader):
         if with_services:
             existing = {s.name for s in self.live_services(environment_uuid)}
             services = tuple(
-                (s.name, KEEP if s.name in existing else CREATE) for s in submission_order(plan.services, plan.nodes)
+                (s.name, KEEP if s.name in existing else CREATE) for s in plan.ordered_services()
             )
         return Preview(
             environment_uuid,
@@ -472,7 +472,7 @@ class Provisioner(EnvironmentReader):
         uuids: dict[str, str] = {}
         actions: dict[str, str] = {}
         rejected = []
-        for spec in submission_order(plan.services, plan.nodes):
+        for spec in plan.ordered_services():
             self._check_stop(journal)
             if spec.name in existing:
                 uuids[spec.name], actions[spec.name] = existing[spec.name], KEEP
