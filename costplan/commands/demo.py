@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from costplan.commands._shared import App, notice_line, pass_app
+from costplan.commands.plan import landing_option
 
 # The documentation's "Prod" environment (Azure, Google Cloud Platform, Scaleway).
 DEMO_ENVIRONMENT = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
@@ -20,13 +21,28 @@ DEMO_ENVIRONMENT = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
     show_default=True,
     help="Where the plan, the journal and the reports are written.",
 )
-@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Planner time limit, seconds.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Planner time limit, seconds.",
+)
+@click.option(
+    "--landing",
+    type=float,
+    callback=landing_option,
+    default=0.99,
+    show_default=True,
+    help="Share of simulated scheduler runs on which every replica must land.",
+)
 @pass_app
-def demo(app: App, out_dir: str, time_limit: float) -> None:
+def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
     """Collect, plan, provision and report, all against a fresh built-in emulator.
 
-    Plans the example services for the documentation's "Prod" environment, provisions
-    the pools and services into the emulator (which places every replica, Nomad-style),
+    Plans the example services for the documentation's "Prod" environment (searched until
+    the simulated Nomad scheduler lands every replica on >= 99 % of seeded runs), provisions
+    the pools and services into the emulator (which schedules as Nomad does),
     and writes plan.json, catalogue.html, plan.html and status.html. It never talks to a
     live LayerOps account, even when a key is configured.
 
@@ -42,6 +58,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from costplan.catalogue import Catalogue, collect_async
     from costplan.demand import EXAMPLE_SOURCE, example_services
     from costplan.planner import PlanOptions, make_plan
+    from costplan.planner.explain import landing_line
     from costplan.provisioner import Provisioner
     from costplan.provisioner.status import environment_status
     from costplan.report import render_catalogue_report, render_plan_report, render_status_report, write_report
@@ -68,16 +85,17 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
         plan = make_plan(
             catalogue.frame,
             services,
-            PlanOptions(environment_uuid=DEMO_ENVIRONMENT, time_limit=time_limit, currency=settings.currency),
+            PlanOptions(
+                environment_uuid=DEMO_ENVIRONMENT, time_limit=time_limit, currency=settings.currency, landing=landing
+            ),
         )
         plan_path = plan.save(out / "plan.json")
         notice_line(
             f"    {plan.monthly_cost:,.2f} {plan.currency}/month, lower bound {plan.lower_bound:,.2f}, "
             f"gap {plan.gap:.2%} ({plan.status}); saved {plan_path}"
         )
-        repaired = (plan.assumptions.get("placeability") or {}).get("summary")
-        if repaired:
-            notice_line(f"    {repaired} (so that the platform's scheduler places every replica)")
+        if plan.placement is not None:
+            notice_line(f"    {landing_line(plan.placement, plan.monthly_cost, plan.currency, plan.lower_bound)}")
 
         notice_line("3/4 provisioning pools and services into the emulator")
         with Client.from_settings(api) as client:

@@ -5,6 +5,7 @@ Register in `costplan.cli.COMMANDS`: `"plan": "costplan.commands.plan:plan"`.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -29,125 +30,11 @@ POOL_COLUMNS = (
 ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
 
 
-@click.command()
-@click.argument("services_file", type=click.Path(dir_okay=False))
-@click.option(
-    "--catalogue",
-    "catalogue_path",
-    type=click.Path(),
-    help="Catalogue: a snapshot, a snapshot directory, or a CSV/Parquet/JSON file "
-    "(default: the latest snapshot; collects one first when there is none).",
-)
-@click.option("--mhz-per-vcpu", type=click.FloatRange(min=0, min_open=True), help="CPU MHz per vCPU [2793].")
-@click.option("--overhead-cpu-mhz", type=click.FloatRange(min=0), help="Platform CPU reserved per node [650].")
-@click.option("--overhead-memory-mb", type=click.FloatRange(min=0), help="Memory per node not for services [921].")
-@click.option(
-    "--headroom", type=click.FloatRange(min=0, max=1, max_open=True), help="Fraction of each node kept free [0]."
-)
-@click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True, help="Seconds."
-)
-@click.option(
-    "--target-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, help="Stop at this proven gap."
-)
-@click.option("--n-plus-one", is_flag=True, help="Losing any one node must leave every replica placeable.")
-@click.option(
-    "--ensure-placement/--no-ensure-placement",
-    default=True,
-    show_default=True,
-    help="Add nodes until the platform's own (simulated) scheduler lands every replica.",
-)
-@click.option("--max-pools", type=click.IntRange(min=1), help="At most this many distinct pools (node types).")
-@click.option("--provider", "providers", multiple=True, help="Only this provider (name or uuid); repeatable.")
-@click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
-@click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
-@click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
-@pass_app
-def plan(
-    app: App,
-    services_file: str,
-    catalogue_path: str | None,
-    mhz_per_vcpu: float | None,
-    overhead_cpu_mhz: float | None,
-    overhead_memory_mb: float | None,
-    headroom: float | None,
-    time_limit: float,
-    target_gap: float,
-    n_plus_one: bool,
-    ensure_placement: bool,
-    max_pools: int | None,
-    providers: tuple[str, ...],
-    excluded: tuple[str, ...],
-    pool_prefix: str,
-    environment_uuid: str | None,
-    output: str,
-    save_path: str | None,
-) -> None:
-    """Plan the cheapest instance pools for the services in SERVICES_FILE (YAML or JSON).
-
-    The plan states its monthly cost, a proven lower bound (no plan can be cheaper)
-    and the gap between them; `--save` writes the plan file that `provision` and
-    `report` read. Capacity options override the defaults for every provider.
-
-    \b
-    Example:
-        costplan plan examples/services.yaml
-        costplan plan services.yaml --catalogue what-if.csv --headroom 0.1 --n-plus-one
-        costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
-        costplan plan services.yaml --no-ensure-placement
-    """
-    from costplan.commands.catalogue import load_or_collect
-    from costplan.demand import load_services
-    from costplan.planner import CapacityModel, PlanOptions, make_plan
-
-    services = load_services(services_file)
-    capacity_flags = {
-        "mhz_per_vcpu": mhz_per_vcpu,
-        "overhead_cpu_mhz": overhead_cpu_mhz,
-        "overhead_memory_mb": overhead_memory_mb,
-        "headroom": headroom,
-    }
-    given: dict[str, Any] = {k: v for k, v in capacity_flags.items() if v is not None}
-    capacity = CapacityModel(**given)
-    options = PlanOptions(
-        capacity=capacity,
-        time_limit=time_limit,
-        target_gap=target_gap,
-        n_plus_one=n_plus_one,
-        ensure_placement=ensure_placement,
-        max_pools=max_pools,
-        providers=providers,
-        exclude_providers=excluded,
-        environment_uuid=environment_uuid,
-        pool_prefix=pool_prefix,
-    )
-    catalogue = load_or_collect(app, catalogue_path)
-    notice_line(
-        f"planning {sum(s.count_min for s in services)} replicas of {len(services)} services "
-        f"on {len(catalogue.frame)} instance types (time limit {time_limit:g} s)"
-    )
-    result = make_plan(catalogue.frame, services, options)
-    if save_path:
-        notice_line(f"plan written to {result.save(save_path)}")
-    if output == "json":
-        click.echo(result.to_json())
-        return
-    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
-    emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
-    notice_line(result.explanations.summary)
-    if result.placement_check is not None and not result.placement_check.succeeds:
-        failed = ", ".join(f"{k} ({v})" for k, v in result.placement_check.failed_services.items())
-        hint = "" if ensure_placement else " (plan with --ensure-placement to add the nodes it needs)"
-        notice_line(f"note: the platform's greedy placement alone might not land: {failed}{hint}")
-
-
-def _title(result: Plan) -> str:
-    return (
-        f"{result.monthly_cost:,.2f} {result.currency}/month, {len(result.nodes)} nodes, {result.status} "
-        f"(lower bound {result.lower_bound:,.2f}, gap {result.gap:.2%})"
-    )
+def landing_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """`--landing P`: a probability in [0, 1]; anything else (1.5, -1, nan) is a usage error (exit 2)."""
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise click.BadParameter(f"must be a probability between 0 and 1 (0: no scheduler stage), got {value!r}")
+    return value
 
 
 def _pool_rows(result: Plan) -> list[dict[str, Any]]:
@@ -179,3 +66,140 @@ def _alternative_rows(result: Plan) -> list[dict[str, Any]]:
         }
         for a in result.alternatives
     ]
+
+
+@click.command()
+@click.argument("services_file", type=click.Path(dir_okay=False))
+@click.option(
+    "--catalogue",
+    "catalogue_path",
+    type=click.Path(),
+    help="Catalogue: a snapshot, a snapshot directory, or a CSV/Parquet/JSON file "
+    "(default: the latest snapshot; collects one first when there is none).",
+)
+@click.option("--mhz-per-vcpu", type=click.FloatRange(min=0, min_open=True), help="CPU MHz per vCPU [2793].")
+@click.option("--overhead-cpu-mhz", type=click.FloatRange(min=0), help="Platform CPU reserved per node [650].")
+@click.option("--overhead-memory-mb", type=click.FloatRange(min=0), help="Memory per node not for services [921].")
+@click.option(
+    "--headroom", type=click.FloatRange(min=0, max=1, max_open=True), help="Fraction of each node kept free [0]."
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True, help="Seconds."
+)
+@click.option(
+    "--target-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, help="Stop at this proven gap."
+)
+@click.option("--n-plus-one", is_flag=True, help="Losing any one node must leave every replica placeable.")
+@click.option(
+    "--landing",
+    type=float,
+    callback=landing_option,
+    default=0.99,
+    show_default=True,
+    help="Share of simulated scheduler runs on which every replica must land (0: the packing alone).",
+)
+@click.option(
+    "--landing-runs", type=click.IntRange(min=1), default=200, show_default=True, help="Seeded scheduler runs."
+)
+@click.option("--landing-seed", type=int, default=0, show_default=True, help="Seed of the first scheduler run.")
+@click.option("--max-pools", type=click.IntRange(min=1), help="At most this many distinct pools (node types).")
+@click.option("--provider", "providers", multiple=True, help="Only this provider (name or uuid); repeatable.")
+@click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
+@click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
+@click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
+@pass_app
+def plan(
+    app: App,
+    services_file: str,
+    catalogue_path: str | None,
+    mhz_per_vcpu: float | None,
+    overhead_cpu_mhz: float | None,
+    overhead_memory_mb: float | None,
+    headroom: float | None,
+    time_limit: float,
+    target_gap: float,
+    n_plus_one: bool,
+    landing: float,
+    landing_runs: int,
+    landing_seed: int,
+    max_pools: int | None,
+    providers: tuple[str, ...],
+    excluded: tuple[str, ...],
+    pool_prefix: str,
+    environment_uuid: str | None,
+    output: str,
+    save_path: str | None,
+) -> None:
+    """Plan the cheapest instance pools for the services in SERVICES_FILE (YAML or JSON).
+
+    The plan states its monthly cost, a proven lower bound (no plan can be cheaper)
+    and the gap between them; `--save` writes the plan file that `provision` and
+    `report` read. Capacity options override the defaults for every provider.
+
+    \b
+    Example:
+        costplan plan examples/services.yaml
+        costplan plan services.yaml --catalogue what-if.csv --headroom 0.1 --n-plus-one
+        costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
+        costplan plan services.yaml --landing 0.999 --landing-runs 1000
+        costplan plan services.yaml --landing 0   # the packing alone, no scheduler stage
+    """
+    from costplan.commands.catalogue import load_or_collect
+    from costplan.demand import load_services
+    from costplan.planner import CapacityModel, PlanOptions, make_plan
+
+    services = load_services(services_file)
+    capacity_flags = {
+        "mhz_per_vcpu": mhz_per_vcpu,
+        "overhead_cpu_mhz": overhead_cpu_mhz,
+        "overhead_memory_mb": overhead_memory_mb,
+        "headroom": headroom,
+    }
+    given: dict[str, Any] = {k: v for k, v in capacity_flags.items() if v is not None}
+    capacity = CapacityModel(**given)
+    options = PlanOptions(
+        capacity=capacity,
+        time_limit=time_limit,
+        target_gap=target_gap,
+        n_plus_one=n_plus_one,
+        landing=landing,
+        landing_runs=landing_runs,
+        landing_seed=landing_seed,
+        max_pools=max_pools,
+        providers=providers,
+        exclude_providers=excluded,
+        environment_uuid=environment_uuid,
+        pool_prefix=pool_prefix,
+    )
+    catalogue = load_or_collect(app, catalogue_path)
+    notice_line(
+        f"planning {sum(s.count_min for s in services)} replicas of {len(services)} services "
+        f"on {len(catalogue.frame)} instance types (time limit {time_limit:g} s)"
+    )
+    result = make_plan(catalogue.frame, services, options)
+    if save_path:
+        notice_line(f"plan written to {result.save(save_path)}")
+    if output == "json":
+        click.echo(result.to_json())
+        return
+    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
+    emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
+    notice_line(result.explanations.summary)
+    if result.placement is None:
+        notice_line("note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown")
+
+
+def _title(result: Plan) -> str:
+    title = (
+        f"{result.monthly_cost:,.2f} {result.currency}/month, {len(result.nodes)} nodes, {result.status} "
+        f"(lower bound {result.lower_bound:,.2f}, gap {result.gap:.2%})"
+    )
+    p = result.placement
+    if p is None:
+        return title
+    return (
+        f"{title}; lands on {p.landing_probability:.1%} of {p.runs} runs (95 % lower bound "
+        f"{p.landing_lower_bound:.1%}), premium {p.premium:,.2f} over the packing {p.packing_cost:,.2f}"
+    )

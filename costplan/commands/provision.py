@@ -143,9 +143,20 @@ def provision(
     document["result"] = result.records()
     if output != "json":
         emit_records(result.records(), output, columns=RESULT_COLUMNS, title="Provisioning result")
+    placed = None
+    if with_services and result.ok:
+        # The placement the API reports against the plan's: replicas, nodes, pools grown, cost.
+        from costplan.provisioner.realised import COLUMNS, realised
+
+        placed = realised(provisioner, plan, environment)
+        document["realised"] = {"summary": placed.summary(), "rows": placed.records()}
+        if output == "table":
+            emit_records(placed.records(), output, columns=COLUMNS, title="Placement: the plan and what runs")
     _done_json(document, output)
     result.raise_for_failures(resume=resume)
     notice_line(f"all {len(result.results)} resources are ready")
+    if placed is not None:
+        notice_line(placed.summary())
 
 
 @click.command()

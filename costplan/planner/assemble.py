@@ -1,9 +1,9 @@
-"""From layouts to the plan's pools and nodes: deterministic pool names, tags, exact money."""
+"""From layouts to the plan's pools and nodes: deterministic pool names (generated here only), exact money."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,20 +37,40 @@ def pool_names(prefix: str, rows: pd.DataFrame, type_ids: Sequence[int]) -> dict
     return names
 
 
+def part_names(names: Mapping[int, str], pool_types: Sequence[int]) -> dict[int, str]:
+    """Names of pools cut from node types: pool p is of node-type row `pool_types[p]`; the first
+    pool of a type keeps the type's name (`pool_names`), the others get `-p2`, `-p3`, ... (unique
+    among every name in `names`, at most 63 characters), in pool order: deterministic."""
+    taken = set(names.values())
+    seen: dict[int, int] = {}
+    out: dict[int, str] = {}
+    for p, t in enumerate(pool_types):
+        k = seen.get(int(t), 0) + 1
+        seen[int(t)] = k
+        name, n = names[int(t)], k
+        while k > 1 and (name == names[int(t)] or name in taken):
+            suffix = f"-p{n}"
+            name = names[int(t)][: MAX_NAME - len(suffix)].rstrip("-") + suffix
+            n += 1
+        taken.add(name)
+        out[p] = name
+    return out
+
+
 def build_pools(
     rows: pd.DataFrame,
     base: Layout,
-    peak: Layout | None,
     names: dict[int, str],
-    tags: dict[int, set[str]],
+    tags: Mapping[int, set[str]],
+    count_max: Mapping[int, int],
 ) -> tuple[PlannedPool, ...]:
-    """One pool per node type used at baseline or peak; `count_max` covers the peak layout."""
-    kinds = set(base.types.tolist()) | (set(peak.types.tolist()) if peak is not None else set())
+    """One pool per row of `rows` used by `base` or named in `count_max` (rows may repeat a node
+    type: pools cut from one type); `count_max[row]` is at least the baseline count."""
+    kinds = set(base.types.tolist()) | set(count_max)
     used = sorted(kinds, key=lambda t: names[t])
     pools = []
     for t in used:
         count_min = int((base.types == t).sum())
-        count_max = max(count_min, int((peak.types == t).sum()) if peak is not None else count_min)
         unit = int(rows.at[t, "price_units"])
         pools.append(
             PlannedPool(
@@ -60,7 +80,7 @@ def build_pools(
                 instance_type_uuid=str(rows.at[t, "instance_type_uuid"]),
                 instance_type=str(rows.at[t, "instance_type"]),
                 count_min=count_min,
-                count_max=count_max,
+                count_max=max(count_min, int(count_max.get(t, count_min))),
                 unit_monthly_price=from_units(unit),
                 monthly_cost=from_units(unit * count_min),
                 cpu_mhz=int(rows.at[t, "cpu_mhz"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from costplan.plans import Alternative, Node, PlannedPool, PoolExplanation, from_units, to_units
+from costplan.plans import Alternative, Node, PlacementEstimate, PlannedPool, PoolExplanation, from_units, to_units
 
 
 def pool_explanations(pools: Sequence[PlannedPool], nodes: Sequence[Node]) -> tuple[PoolExplanation, ...]:
@@ -72,15 +72,16 @@ def summary(
     pools: Sequence[PlannedPool],
     n_nodes: int,
     baseline: Alternative | None,
+    placement: PlacementEstimate | None = None,
 ) -> str:
     """One paragraph a person can read in a review."""
     gap = 0.0 if cost_units <= 0 else (cost_units - bound_units) / cost_units
     parts = [
-        f"{n_nodes} node(s) in {len(pools)} pool(s) cost {from_units(cost_units):,.4f} {currency} per month.",
+        f"{n_nodes} node(s) in {len(pools)} pool(s) cost {from_units(cost_units):,.2f} {currency} per month.",
         "No cheaper plan exists (proven)."
         if gap <= 0
         else f"At most {gap:.2%} above the cheapest possible plan "
-        f"(proven lower bound {from_units(bound_units):,.4f} {currency}).",
+        f"(proven lower bound {from_units(bound_units):,.2f} {currency}).",
     ]
     if (
         baseline is not None
@@ -89,5 +90,24 @@ def summary(
         and baseline.extra_cost > 0
     ):
         share = baseline.extra_cost / baseline.monthly_cost if baseline.monthly_cost else 0.0
-        parts.append(f"That is {share:.1%} less than {baseline.name} ({baseline.monthly_cost:,.4f} {currency}).")
+        parts.append(f"That is {share:.1%} less than {baseline.name} ({baseline.monthly_cost:,.2f} {currency}).")
+    if placement is not None:
+        parts.append(landing_line(placement, from_units(cost_units), currency, from_units(bound_units)) + ".")
     return " ".join(parts)
+
+
+def landing_line(placement: PlacementEstimate, monthly_cost: float, currency: str, lower_bound: float) -> str:
+    """`packing optimum 162.07, plan 165.10: +1.9 % so that it lands on >= 99 % of runs (200 runs, ...)`."""
+    premium = monthly_cost - placement.packing_cost
+    share = premium / placement.packing_cost if placement.packing_cost else 0.0
+    runs = (
+        f"{placement.landed_runs} of {placement.runs} seeded runs of the {placement.model} scheduler model land, "
+        f"95 % lower bound {placement.landing_lower_bound:.1%}"
+    )
+    met = placement.landing_probability >= placement.target
+    target = f"{placement.target:.0%}"
+    promise = f"so that it lands on >= {target} of runs" if met else f"target {target} NOT met"
+    packing = "Packing optimum" if to_units(placement.packing_cost) <= to_units(lower_bound) else "Best packing"
+    return (
+        f"{packing} {placement.packing_cost:,.2f}, plan {monthly_cost:,.2f} {currency}: {share:+.1%} {promise} ({runs})"
+    )

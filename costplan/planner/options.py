@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,8 @@ from costplan.planner.capacity import CapacityModel
 
 DEFAULT_TIME_LIMIT = 30.0  # seconds for a whole planning run (baseline, peak, alternatives)
 DEFAULT_POOL_PREFIX = "cp"
+DEFAULT_LANDING = 0.99  # share of seeded scheduler runs on which every replica must land
+DEFAULT_LANDING_RUNS = 200  # Monte Carlo runs of the scheduler model that judge the final plan
 _PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$")
 
 
@@ -27,8 +30,9 @@ class PlanOptions:
     - `environment_uuid`: only that environment's catalogue rows are candidates.
     - `pool_prefix`: pools are named `<prefix>-<provider>-<type>`.
     - `plan_peak`: also place the `count_max` demand to set each pool's `count_max`.
-    - `ensure_placement`: simulate the platform's own scheduler on the plan and add nodes until it
-      lands every replica (`costplan.planner.placeable`); the plan's nodes are then its placement.
+    - `landing`: the scheduler stage (`costplan.planner.landing`) searches for the cheapest plan on
+      which the platform's scheduler (Nomad's, simulated `landing_runs` times from `landing_seed`)
+      lands every replica on at least this share of runs; 0 turns the stage off (the packing alone).
 
     ```python
     PlanOptions(time_limit=10, max_pools=2, exclude_providers=("AWS",))
@@ -47,7 +51,9 @@ class PlanOptions:
     currency: str | None = None
     plan_peak: bool = True
     seed: int = 0
-    ensure_placement: bool = True
+    landing: float = DEFAULT_LANDING
+    landing_runs: int = DEFAULT_LANDING_RUNS
+    landing_seed: int = 0
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -60,6 +66,10 @@ class PlanOptions:
             raise ConfigError(
                 f"pool_prefix must be 1-20 lowercase letters, digits or '-' (not at the ends), got {self.pool_prefix!r}"
             )
+        if not (isinstance(self.landing, (int, float)) and math.isfinite(self.landing) and 0 <= self.landing <= 1):
+            raise ConfigError(f"landing must be a probability in [0, 1] (0: no scheduler stage), got {self.landing!r}")
+        if isinstance(self.landing_runs, bool) or not isinstance(self.landing_runs, int) or self.landing_runs < 1:
+            raise ConfigError(f"landing_runs must be a whole number >= 1, got {self.landing_runs!r}")
         object.__setattr__(self, "providers", tuple(self.providers))
         object.__setattr__(self, "exclude_providers", tuple(self.exclude_providers))
 
@@ -77,5 +87,7 @@ class PlanOptions:
             "currency": self.currency,
             "plan_peak": self.plan_peak,
             "seed": self.seed,
-            "ensure_placement": self.ensure_placement,
+            "landing": self.landing,
+            "landing_runs": self.landing_runs,
+            "landing_seed": self.landing_seed,
         }

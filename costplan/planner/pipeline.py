@@ -1,17 +1,15 @@
-"""`make_plan`: catalogue + services + options -> a verified `Plan`.
+"""`make_plan`: catalogue + services + options -> a verified `Plan`, in named stages.
 
-Steps: candidate node types (capacity model, provider and environment filters), the baseline
-demand (`count_min`) solved within most of the time limit, N+1 spares if asked, the peak demand
-(`count_max`) placed on the same pools' types to set each pool's `count_max`, rejected
-alternatives (greedy baselines, best single type, best per provider), explanations, the
-scheduler simulation, and an independent verification of the result.
+candidates -> bound -> starting plans -> search -> scheduler stage -> peak -> assemble -> verify.
+Each stage is one short function below; `docs/planner.md` explains why each is shaped as it is.
+One deadline covers them all: each stage gets a share of what is left (`_Clock`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,16 +21,16 @@ from costplan.models import ServiceSpec
 from costplan.planner import explain
 from costplan.planner.assemble import build_nodes, build_pools, pool_names
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
+from costplan.planner.bounds import integral, lp_bound
 from costplan.planner.capacity import check_provider_options, node_types
 from costplan.planner.greedy import class_types, ffd
-from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, cluster_for, from_packing, pool_tags
+from costplan.planner.landing import Landed, land, one_pool_per_service, unstaged
+from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
-from costplan.planner.placeable import Placeable, make_placeable, settle_packing
 from costplan.planner.placement import METHOD as PLACEMENT_METHOD
-from costplan.planner.placement import placement_check
 from costplan.planner.problem import Packing, Problem, build_problem
 from costplan.planner.search import SearchResult, solve
-from costplan.planner.verify import verify_plan
+from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
     Explanations,
     PeakPlan,
@@ -44,12 +42,60 @@ from costplan.plans import (
 )
 
 ALTERNATIVE_TIME = 2.0  # seconds at most per single-provider alternative (a 1% gap is enough there)
-TAGS_POLICY = "a pool carries the union of the tags of the services placed on its nodes"
+TAGS_POLICY = "a pool carries the union of the tags of the services that may use it (services[].pools)"
 PEAK_METHOD = (
     "the count_max demand is planned again (same solver, a share of the time limit) on the node types "
     "of the baseline pools (other types only for services those cannot host); each pool's count_max is "
-    "the larger of its count_min and its node count in that peak plan"
+    "its count_min plus the nodes the peak plan needs beyond the baseline's on its node type (every pool "
+    "of a type may grow by that much, so each service can scale out in its own pools)"
 )
+# Shares of the time left that each stage may use (the rest is kept for the stages after it).
+SEARCH_SHARE = {True: 0.35, False: 0.45}  # baseline search, with / without a peak plan to come
+LANDING_SHARE = 0.8  # the scheduler stage
+PEAK_SHARE = 0.6  # the peak plan
+ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
+
+
+class _Clock:
+    """One deadline for the whole run; `share(f)` is the deadline of a stage allowed f of what is left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.began = time.monotonic()
+        self.deadline = self.began + seconds
+
+    def left(self) -> float:
+        return max(0.05, self.deadline - time.monotonic())
+
+    def share(self, fraction: float) -> float:
+        return time.monotonic() + self.left() * fraction
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    types: pd.DataFrame  # usable node types (capacity after overhead), one row each
+    notes: dict[str, Any]
+    names: dict[int, str]  # node-type row -> its pool's name
+
+
+@dataclass(frozen=True)
+class _Starts:
+    greedy: dict[str, Packing | None]
+    single: tuple[int, Packing] | None
+
+    def listed(self) -> list[tuple[Packing | None, str]]:
+        single = self.single[1] if self.single else None
+        return [*((p, k) for k, p in self.greedy.items()), (single, "best single type")]
+
+
+@dataclass(frozen=True)
+class _Found:
+    result: SearchResult
+    layout: Layout  # node-type rows per node, replicas per service and node
+    spares: int
+    with_spares: dict[str, tuple[int, str]]  # start method -> its own cost with its own N+1 spares
 
 
 def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options: PlanOptions | None = None) -> Plan:
@@ -57,15 +103,46 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
 
     ```python
     plan = make_plan(catalogue, load_services("services.yaml"), PlanOptions(time_limit=10))
-    plan.monthly_cost, plan.lower_bound, plan.status
+    plan.monthly_cost, plan.lower_bound, plan.status, plan.placement.landing_probability
     ```
     Raises `InfeasiblePlan` (naming the service) when some demand fits no allowed node type.
     """
     options = options or PlanOptions()
-    began = time.monotonic()
-    deadline = began + options.time_limit
-    specs = tuple(services)
-    _check_services(specs)
+    clock = _Clock(options.time_limit)
+    specs = _check_services(tuple(services))
+    candidates = _candidates(catalogue, specs, options)
+    base = build_problem(candidates.types, specs, [s.count_min for s in specs], max_pools=options.max_pools)
+    bound = _bound(base)
+    starts = _starting_plans(base)
+    need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
+    found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[need_peak]))
+    landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
+    peak = None
+    if need_peak:
+        peak, landed = _peak(candidates, specs, landed, options, clock.share(PEAK_SHARE))
+    plan = _assemble(candidates, specs, base, bound, starts, found, landed, peak, options, clock)
+    verify_plan(plan)
+    return plan
+
+
+def _check_services(specs: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
+    if not specs:
+        raise InputError("no services to plan for")
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"services are named twice: {', '.join(duplicates)}")
+    for s in specs:
+        if s.count_min < 0 or s.count_max < s.count_min or s.cpu_mhz < 0 or s.memory_mb < 0:
+            raise InputError(
+                f"service {s.name!r}: counts and reservations must be >= 0 with count_min <= count_max "
+                f"(got {s.count_min}..{s.count_max}, {s.cpu_mhz} MHz, {s.memory_mb} MB)"
+            )
+    return specs
+
+
+def _candidates(catalogue: pd.DataFrame, specs: Sequence[ServiceSpec], options: PlanOptions) -> _Candidates:
+    """Stage 1: the node types a plan may use (capacity model, provider and environment filters)."""
     check_provider_options(
         catalogue,
         specs,
@@ -84,101 +161,139 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     if types.empty:
         skipped = ", ".join(f"{k}: {v}" for k, v in notes["skipped_rows"].items()) or "none left after the filters"
         raise InfeasiblePlan(f"no usable node type in the catalogue ({skipped})")
-    need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
+    return _Candidates(types, notes, pool_names(options.pool_prefix, types, range(len(types))))
 
-    # Baseline demand (count_min): greedy plans first, then the solver within its share of time.
-    base = build_problem(types, specs, [s.count_min for s in specs], max_pools=options.max_pools)
-    greedy = {
-        "baseline_ffd": ffd_baseline(base),
-        "baseline_least_waste": least_waste_baseline(base),
-    }
-    single = best_single_type(base)
-    starts: list[tuple[Packing | None, str]] = [(p, k) for k, p in greedy.items()]
-    starts.append((single[1] if single else None, "best single type"))
-    share = 0.7 if need_peak else 0.85
-    result = _solve(base, time_limit=_left(deadline) * share, options=options, starts=starts)
+
+def _bound(base: Problem) -> float:
+    """Stage 2: the aggregate-capacity LP bound (microseconds); the search may prove a better one."""
+    return integral(lp_bound(base).units) if base.demand.any() else 0.0
+
+
+def _starting_plans(base: Problem) -> _Starts:
+    """Stage 3: what a person or an autoscaler would do; the search starts from them and must beat them."""
+    greedy = {"baseline_ffd": ffd_baseline(base), "baseline_least_waste": least_waste_baseline(base)}
+    return _Starts(greedy, best_single_type(base))
+
+
+def _search(
+    candidates: _Candidates,
+    specs: Sequence[ServiceSpec],
+    base: Problem,
+    starts: _Starts,
+    options: PlanOptions,
+    deadline: float,
+) -> _Found:
+    """Stage 4: the cheapest packing of the count_min demand (and N+1 spares, if asked for)."""
+    types, names = candidates.types, candidates.names
     counts_min = [s.count_min for s in specs]
-    names = pool_names(options.pool_prefix, types, range(len(types)))
+    result = _solve(base, time_limit=max(0.2, deadline - time.monotonic()), options=options, starts=starts.listed())
     layout = from_packing(base, result.packing, len(specs), counts_min).canonical(names)
-
-    # Peak demand (count_max) on the same pools' types where possible. Tags are final once both
-    # layouts are known, and every scheduler simulation (N+1, placement, verify) uses them.
-    peak_layout: Layout | None = None
-    peak_result: SearchResult | None = None
-    if need_peak:
-        peak_result, peak_layout = _plan_peak(types, specs, layout, options, deadline)
-        peak_layout = peak_layout.canonical(names)
-    extra = [peak_layout] if peak_layout is not None else []
-    tags = pool_tags(specs, [layout, *extra])
     spares = 0
-    with_spares: dict[str, tuple[int, str]] = {}  # start method -> its own cost as priced, and how
+    with_spares: dict[str, tuple[int, str]] = {}
     if options.n_plus_one:
+        tags = pool_tags(specs, [layout])
         layout, spares = add_spares(types, specs, layout, tags, names, max_pools=options.max_pools)
         # Greedy plans with their own spares compete too: the cheapest N+1 plan is kept.
-        for packing, method in starts:
+        for packing, method in starts.listed():
             if packing is None or not packing.is_valid(base):
                 continue
             own = from_packing(base, packing, len(specs), counts_min).canonical(names)
-            own_tags = pool_tags(specs, [own, *extra])
+            own_tags = pool_tags(specs, [own])
             other, other_spares = add_spares(types, specs, own, own_tags, names, max_pools=options.max_pools)
             with_spares[method] = (other.cost(types), "priced with its own N+1 spare nodes")
             if other.cost(types) < layout.cost(types):
-                layout, spares, tags = other, other_spares, own_tags
+                layout, spares = other, other_spares
                 result = replace(result, method=f"{method} (cheaper once N+1 spares are added)")
-        if peak_layout is not None:
-            peak_layout, _ = add_spares(types, specs, peak_layout, tags, names, max_pools=options.max_pools)
+    return _Found(result, layout, spares, with_spares)
 
-    # Placeability: the platform's own scheduler must land every replica on these nodes.
-    placeable: Placeable | None = None
-    if options.ensure_placement:
-        placeable = make_placeable(
-            types,
-            specs,
-            base,
-            layout,
-            peak_layout,
-            names,
-            starts,
-            n_plus_one=options.n_plus_one,
-            max_pools=options.max_pools,
-            deadline=deadline,
-        )
-        layout, peak_layout, tags = placeable.layout, placeable.peak, placeable.tags
-        spares = (spares if placeable.adopted is None else 0) + placeable.base.spares
-        with_spares.update(placeable.priced)
-        if placeable.adopted:
-            result = replace(result, method=f"{placeable.adopted} (cheaper once made placeable)")
 
-    # Pools and nodes.
-    pools = build_pools(types, layout, peak_layout, names, tags)
-    nodes = build_nodes(types, layout, names, specs)
-    cost_units = layout.cost(types)
-    bound_units = int(min(result.bound_units, cost_units))
-    lower_bound = bound_from_units(bound_units)
-    monthly_cost = from_units(cost_units)
-    status = "optimal" if bound_units >= cost_units else "feasible"
+def _scheduler_stage(
+    candidates: _Candidates, specs: Sequence[ServiceSpec], found: _Found, options: PlanOptions, deadline: float
+) -> Landed:
+    """Stage 5: pools, the pools each service may use, the submission order and extra nodes, so that
+    the platform's scheduler (simulated) lands every replica on >= `options.landing` of the runs."""
+    if options.landing <= 0:
+        return unstaged(candidates.types, specs, found.layout, candidates.names)
+    return land(candidates.types, specs, found.layout, candidates.names, options=options, deadline=deadline)
 
-    # Rejected alternatives and explanations.
-    alternatives = _alternatives(types, specs, base, greedy, single, cost_units, options, deadline, with_spares)
-    cluster = cluster_for(types, specs, layout.types, tags)
-    ok, failed = placement_check(cluster, layout.counts.sum(axis=1))
-    peak = None
-    if peak_layout is not None and peak_result is not None:
-        peak_cost = peak_layout.cost(types)
-        peak_bound = int(min(peak_result.bound_units, peak_cost))
-        peak = PeakPlan(
+
+@dataclass(frozen=True)
+class _Peak:
+    result: SearchResult
+    layout: Layout  # over the landed pool rows
+
+
+def _peak(
+    candidates: _Candidates, specs: Sequence[ServiceSpec], landed: Landed, options: PlanOptions, deadline: float
+) -> tuple[_Peak, Landed]:
+    """Stage 6: the count_max demand on the baseline's node types (others only where needed), on
+    the baseline's pools (a node type only the peak needs gets a pool of its own)."""
+    types = candidates.types
+    counts_max = [s.count_max for s in specs]
+    full = build_problem(types, specs, counts_max)
+    used = np.unique(landed.type_of(landed.layout.types))
+    if full.n_groups and (full.kmax[:, used] > 0).any(axis=1).all():
+        problem = full.restrict(used)
+    else:
+        free = np.isin(np.arange(full.n_types), used)
+        left = None if options.max_pools is None else max(0, options.max_pools - len(used))
+        problem = replace(full, cap_free=free, max_pools=left)
+    start = ffd(problem, class_types(problem))
+    result = _solve(
+        problem,
+        time_limit=max(0.2, deadline - time.monotonic()),
+        options=options,
+        starts=[(start, "first-fit decreasing")],
+    )
+    layout = from_packing(problem, result.packing, len(specs), counts_max)
+    if options.n_plus_one:
+        tags = pool_tags(specs, [layout])
+        layout, _ = add_spares(types, specs, layout, tags, candidates.names, max_pools=options.max_pools)
+    landed, on_pools = landed.onto_pools(layout)
+    return _Peak(result, on_pools), landed
+
+
+def _assemble(
+    candidates: _Candidates,
+    specs: tuple[ServiceSpec, ...],
+    base: Problem,
+    bound: float,
+    starts: _Starts,
+    found: _Found,
+    landed: Landed,
+    peak: _Peak | None,
+    options: PlanOptions,
+    clock: _Clock,
+) -> Plan:
+    """Stage 7: pools, nodes, money, alternatives, explanations and assumptions as one `Plan`."""
+    types, notes, currency = candidates.types, candidates.notes, candidates.notes["currency"]
+    rows, layout, names = landed.pool_rows, landed.layout, landed.names
+    tags = landed.tags(specs)
+    count_max = landed.count_max(None if peak is None else peak.layout)
+    pools = build_pools(rows, layout, names, tags, count_max)
+    nodes = build_nodes(rows, layout, names, specs)
+    cost_units = layout.cost(rows)
+    bound_units = int(min(max(found.result.bound_units, bound), cost_units))
+    monthly_cost, lower_bound = from_units(cost_units), bound_from_units(bound_units)
+    alternatives = _alternatives(
+        types, specs, base, starts, cost_units, options, clock.share(ALTERNATIVES_SHARE), found.with_spares, landed
+    )
+    peak_plan = None
+    if peak is not None:
+        peak_cost = peak.layout.cost(rows)
+        peak_bound = int(min(peak.result.bound_units, peak_cost))
+        peak_plan = PeakPlan(
             monthly_cost=from_units(peak_cost),
             lower_bound=bound_from_units(peak_bound),
             gap=relative_gap(from_units(peak_cost), bound_from_units(peak_bound)),
             status="optimal" if peak_bound >= peak_cost else "feasible",
-            nodes=build_nodes(types, peak_layout, names, specs),
+            nodes=build_nodes(rows, peak.layout, names, specs),
         )
     first = next((a for a in alternatives if a.kind == "baseline_ffd"), None)
-    repaired = placeable.describe(types, notes["currency"]) if placeable is not None else ""
+    placement = landed.estimate(specs, cost_units)
     explanations = Explanations(
-        summary=explain.summary(cost_units, bound_units, notes["currency"], pools, len(nodes), first)
-        + (f" {repaired[0].upper()}{repaired[1:]}." if repaired else ""),
-        bound=f"{result.bound_method}; plan found by {result.method}",
+        summary=explain.summary(cost_units, bound_units, currency, pools, len(nodes), first, placement),
+        bound=f"{found.result.bound_method}; plan found by {found.result.method}",
         pools=explain.pool_explanations(pools, nodes),
     )
     assumptions: dict[str, Any] = {
@@ -188,24 +303,24 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
         "money": "monthly_price from the catalogue; totals exact in 1/10000 units, stored rounded to 4 decimals",
         "providers_match": "service and option providers match a provider name (any case) or uuid",
         "tags": TAGS_POLICY,
-        "peak": PEAK_METHOD if need_peak else "count_max equals count_min for every service: no peak plan",
-        "n_plus_one": {"method": N_PLUS_ONE_METHOD, "spare_nodes": spares} if options.n_plus_one else None,
+        "peak": PEAK_METHOD if peak is not None else "count_max equals count_min for every service: no peak plan",
+        "n_plus_one": {"method": N_PLUS_ONE_METHOD, "spare_nodes": found.spares} if options.n_plus_one else None,
         "placement_simulation": PLACEMENT_METHOD,
-        "placeability": placeable.to_dict(types, notes["currency"]) if placeable is not None else None,
+        "scheduler_stage": landed.to_dict(currency),
         "solver": {
             "engine": "HiGHS",
-            "method": result.method,
-            "bound": result.bound_method,
-            "seconds": round(time.monotonic() - began, 3),
-            "stats": result.stats,
+            "method": found.result.method,
+            "bound": found.result.bound_method,
+            "seconds": round(clock.elapsed(), 3),
+            "stats": found.result.stats,
         },
     }
-    plan = Plan(
+    draft = Plan(
         monthly_cost=monthly_cost,
         lower_bound=lower_bound,
         gap=relative_gap(monthly_cost, lower_bound),
-        status=status,
-        currency=notes["currency"],
+        status="optimal" if bound_units >= cost_units else "feasible",
+        currency=currency,
         environment_uuid=options.environment_uuid or _single_environment(types),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         pools=pools,
@@ -214,30 +329,13 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
         assumptions=assumptions,
         alternatives=alternatives,
         explanations=explanations,
-        placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD),
-        peak=peak,
+        peak=peak_plan,
+        service_pools=landed.service_pools(specs),
+        submission_order=landed.order(specs),
+        placement=placement,
     )
-    verify_plan(plan)
-    return plan
-
-
-def _check_services(specs: Sequence[ServiceSpec]) -> None:
-    if not specs:
-        raise InputError("no services to plan for")
-    names = [s.name for s in specs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InputError(f"services are named twice: {', '.join(duplicates)}")
-    for s in specs:
-        if s.count_min < 0 or s.count_max < s.count_min or s.cpu_mhz < 0 or s.memory_mb < 0:
-            raise InputError(
-                f"service {s.name!r}: counts and reservations must be >= 0 with count_min <= count_max "
-                f"(got {s.count_min}..{s.count_max}, {s.cpu_mhz} MHz, {s.memory_mb} MB)"
-            )
-
-
-def _left(deadline: float) -> float:
-    return max(0.2, deadline - time.monotonic())
+    ok, failed = placement_of(draft)
+    return replace(draft, placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD))
 
 
 def _solve(
@@ -253,41 +351,22 @@ def _solve(
         raise PlanningError(f"no plan found: {exc}") from exc
 
 
-def _plan_peak(
-    types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, options: PlanOptions, deadline: float
-) -> tuple[SearchResult, Layout]:
-    """Plan the count_max demand on the baseline's types (others only where needed)."""
-    counts_max = [s.count_max for s in specs]
-    full = build_problem(types, specs, counts_max)
-    used = np.unique(layout.types)
-    if full.n_groups and (full.kmax[:, used] > 0).any(axis=1).all():
-        problem = full.restrict(used)
-    else:
-        free = np.isin(np.arange(full.n_types), used)
-        left = None if options.max_pools is None else max(0, options.max_pools - len(used))
-        problem = replace(full, cap_free=free, max_pools=left)
-    start = ffd(problem, class_types(problem))
-    result = _solve(
-        problem, time_limit=_left(deadline) * 0.7, options=options, starts=[(start, "first-fit decreasing")]
-    )
-    return result, from_packing(problem, result.packing, len(specs), counts_max)
-
-
 def _alternatives(
     types: pd.DataFrame,
     specs: Sequence[ServiceSpec],
     base: Problem,
-    greedy: dict[str, Packing | None],
-    single: tuple[int, Packing] | None,
+    starts: _Starts,
     plan_units: int,
     options: PlanOptions,
     deadline: float,
     with_spares: dict[str, tuple[int, str]],
+    landed: Landed,
 ) -> tuple[Any, ...]:
-    """The greedy baselines, the best single-type plan and the best plan per provider.
+    """The greedy baselines, the best single-type plan, the best plan per provider, and the two
+    ways to land without this planner's scheduler stage (uniform extra nodes, one pool per service).
 
-    With N+1 the baselines are priced with their own spare nodes, and with `ensure_placement` made
-    placeable the same way as the plan, so the comparison is fair.
+    Greedy and per-provider plans are priced as packings (with N+1 their own spare nodes): the
+    scheduler stage is not applied to them, as the notes say; the landing baselines are.
     """
 
     def label(t: int) -> str:
@@ -300,22 +379,23 @@ def _alternatives(
             return None, f"uses {packing.n_pools(base)} pools, more than max_pools"
         if kind in with_spares:
             return with_spares[kind]
-        return packing.cost(base), ""
+        return packing.cost(base), "packing only: not checked against the scheduler"
 
     out = []
-    names = {
+    described = {
         "baseline_ffd": ("first-fit decreasing on the cheapest-per-capacity type", "first-fit decreasing"),
         "baseline_least_waste": (
             "cluster-autoscaler least-waste node type",
             "least idle CPU + memory share after scale-up, first-fit decreasing",
         ),
     }
-    for kind, (name, method) in names.items():
-        packing = greedy[kind]
+    for kind, (name, method) in described.items():
+        packing = starts.greedy[kind]
         if packing is not None and packing.n_nodes:
             name += f" ({label(int(packing.types[0]))})"
         cost, note = priced(kind, packing)
         out.append(explain.alternative(kind, name, cost, plan_units, method=method, note=note))
+    single = starts.single
     cost, note = priced("best single type", single[1] if single else None)
     out.append(
         explain.alternative(
@@ -327,59 +407,60 @@ def _alternatives(
             note=note if single else "no single node type can host every service",
         )
     )
-    providers = sorted(set(types["provider"].astype(str)))
-    names_all = pool_names(options.pool_prefix, types, range(len(types)))
-    if len(providers) > 1:
-        budget = min(ALTERNATIVE_TIME, _left(deadline) * 0.5 / len(providers))
-        for provider in providers:
-            keep = (types["provider"].astype(str) == provider).to_numpy()
-            try:
-                problem = build_problem(
-                    types.loc[keep].reset_index(drop=True),
-                    specs,
-                    [s.count_min for s in specs],
-                    max_pools=options.max_pools,
-                )
-            except InfeasiblePlan as exc:
-                out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
-                continue
-            start = ffd(problem, class_types(problem))
-            try:
-                found = solve(
-                    problem, time_limit=max(0.2, budget), target_gap=0.01, seed=options.seed, starts=[(start, "ffd")]
-                )
-            except (RuntimeError, PlanningError) as exc:
-                out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
-                continue
-            cost, note = found.cost_units, ""
-            if options.ensure_placement:
-                settled = settle_packing(
-                    types,
-                    specs,
-                    problem,
-                    found.packing,
-                    [s.count_min for s in specs],
-                    names_all,
-                    rows=np.flatnonzero(keep),
-                    n_plus_one=options.n_plus_one,
-                    max_pools=options.max_pools,
-                    deadline=deadline,
-                )
-                cost, note = settled.cost_after, "made placeable the same way as the plan"
-                if options.n_plus_one:
-                    note += ", with its own N+1 spare nodes"
-            out.append(
-                explain.alternative(
-                    "single_provider",
-                    provider,
-                    cost,
-                    plan_units,
-                    bound_units=found.bound_units,
-                    method=f"planner restricted to {provider}, {budget:.1f} s",
-                    note=note,
-                )
-            )
+    out += list(landed.baselines(plan_units))
+    per_service = one_pool_per_service(types, specs, max_pools=options.max_pools)
+    out.append(
+        explain.alternative(
+            "pool_per_service",
+            "one pool per service",
+            per_service,
+            plan_units,
+            method="each service alone on the cheapest node type for its replicas (lands on every run: "
+            "identical replicas on identical nodes)",
+            note="" if per_service is not None else "more services than max_pools",
+        )
+    )
+    out += _provider_alternatives(types, specs, plan_units, options, deadline)
     return tuple(out)
+
+
+def _provider_alternatives(
+    types: pd.DataFrame, specs: Sequence[ServiceSpec], plan_units: int, options: PlanOptions, deadline: float
+) -> list[Any]:
+    providers = sorted(set(types["provider"].astype(str)))
+    if len(providers) <= 1:
+        return []
+    out = []
+    budget = min(ALTERNATIVE_TIME, max(0.0, deadline - time.monotonic()) / len(providers))
+    for provider in providers:
+        keep = (types["provider"].astype(str) == provider).to_numpy()
+        try:
+            problem = build_problem(
+                types.loc[keep].reset_index(drop=True), specs, [s.count_min for s in specs], max_pools=options.max_pools
+            )
+        except InfeasiblePlan as exc:
+            out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
+            continue
+        start = ffd(problem, class_types(problem))
+        try:
+            found = solve(
+                problem, time_limit=max(0.2, budget), target_gap=0.01, seed=options.seed, starts=[(start, "ffd")]
+            )
+        except (RuntimeError, PlanningError) as exc:
+            out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
+            continue
+        out.append(
+            explain.alternative(
+                "single_provider",
+                provider,
+                found.cost_units,
+                plan_units,
+                bound_units=found.bound_units,
+                method=f"planner restricted to {provider}, {budget:.1f} s",
+                note="packing only: not checked against the scheduler",
+            )
+        )
+    return out
 
 
 def _single_environment(types: pd.DataFrame) -> str | None:

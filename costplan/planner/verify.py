@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from costplan.errors import InputError, PlanVerificationError
+from costplan.planner import scheduler
 from costplan.planner.capacity import CapacityModel, matches_provider
-from costplan.planner.placement import Cluster, lost_node_failures, placement_check
+from costplan.planner.placement import Cluster, lost_node_failures
 from costplan.plans import Plan, relative_gap, to_units
 
 MAX_REPORTED = 12
@@ -112,9 +113,12 @@ def _check(plan: Plan, data: Mapping[str, Any]) -> list[str]:
     if out:
         return out
 
+    out += _check_scheduling(plan)
+    if out:
+        return out
+
     # Simulations: the scheduler's greedy placement, and N+1 when asked for.
-    cluster, counts, demand = _cluster(plan.nodes, pools, plan.services)
-    ok, failed = placement_check(cluster, demand)
+    ok, failed = placement_of(plan)
     if plan.placement_check is not None and plan.placement_check.succeeds != ok:
         out.append(f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {ok} {failed}")
     if options.get("n_plus_one"):
@@ -123,6 +127,43 @@ def _check(plan: Plan, data: Mapping[str, Any]) -> list[str]:
             failing = lost_node_failures(cluster, counts)
             if failing:
                 out.append(f"N+1 fails in {label}: losing node #{failing[0]} leaves replicas unplaceable")
+    return out
+
+
+def placement_of(plan: Plan) -> tuple[bool, dict[str, int]]:
+    """The scheduler model's deterministic best fit of the count_min demand on the plan's (empty)
+    nodes, each service on its pools, in the plan's submission order: does every replica land?"""
+    view = scheduler.from_plan(plan)
+    outcome = scheduler.schedule(view.cluster, view.count_min, view.order, mode="best-fit")
+    return outcome.lands, outcome.failed
+
+
+def _check_scheduling(plan: Plan) -> list[str]:
+    """Pool lists, submission order and the placement block agree with the plan's own nodes."""
+    out: list[str] = []
+    names = {p.name for p in plan.pools}
+    for spec in plan.services:
+        unknown = [p for p in plan.pools_of(spec.name) if p not in names]
+        if unknown:
+            out.append(f"service {spec.name}: pools {unknown} are not plan pools")
+        if spec.count_min and not plan.pools_of(spec.name):
+            out.append(f"service {spec.name}: no pool it may use")
+    if plan.submission_order and sorted(plan.submission_order) != sorted(s.name for s in plan.services):
+        out.append("submission_order does not list every service exactly once")
+    for i, node in enumerate(plan.nodes):
+        for r in {r.service for r in node.replicas}:
+            if r in plan.service_pools and node.pool not in plan.service_pools[r]:
+                out.append(f"nodes[{i}]: {r} runs on pool {node.pool}, not among its pools")
+    estimate = plan.placement
+    if estimate is not None:
+        if not 0 <= estimate.landed_runs <= estimate.runs or estimate.runs < 1:
+            out.append(f"placement: {estimate.landed_runs} landed of {estimate.runs} runs")
+        elif abs(estimate.landing_probability - estimate.landed_runs / estimate.runs) > 1e-6:
+            out.append("placement: landing_probability is not landed_runs / runs")
+        if to_units(estimate.premium) != to_units(plan.monthly_cost) - to_units(estimate.packing_cost):
+            out.append("placement: premium is not monthly_cost - packing_cost")
+        if to_units(estimate.packing_cost) < to_units(plan.lower_bound):
+            out.append("placement: packing_cost is below the lower bound")
     return out
 
 

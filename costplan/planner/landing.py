@@ -1,0 +1,584 @@
+"""The scheduler stage: the cheapest plan the platform's scheduler lands, with the odds stated.
+
+The packing search finds the cheapest *packing*; the platform does not follow it. Its scheduler
+(Nomad's, `costplan.planner.scheduler`) shuffles the nodes and scores a few random candidates per
+replica, so a tight packing is rarely reproduced. Like Karpenter and the cluster-autoscaler, this
+stage simulates the scheduler instead of trusting the packing; unlike them (they simulate a
+deterministic first fit and let the next reconcile loop fix what the real scheduler does), it
+plans once, so it judges each candidate by seeded Monte Carlo runs of the faithful model and
+keeps the cheapest whose landing share meets the target. The levers are costplan's own
+(docs/planner.md, "The scheduler stage"):
+
+1. **Pool cuts and pool lists.** The same nodes as pools of one node type each, every service
+   allowed on every pool it may use ("shared"); each service only on the node types it is packed
+   on ("packed types"); and, for small plans, every node a pool of its own with each service only
+   on the nodes it is packed on ("per node": when a service may use fewer nodes than the limit
+   max(2, ceil(log2 N)), the scheduler scores all of them: a deterministic best fit).
+2. **Submission order**: the provisioner's default (most constrained, then largest first) and
+   fewest allowed nodes first.
+3. **Extra nodes only where the simulation shows the need**: while the target is missed, the
+   service that fails in most runs gets one more node in the first pool of its list (the pool
+   the platform's autoscaler would grow), and the candidate is judged again.
+4. **One pool per service** (always lands: identical replicas on identical nodes) is the fallback
+   and, with **uniform extra nodes** (one more node in every pool per round), a baseline to beat.
+
+Candidates are screened with `SCREEN_RUNS` runs, and the one kept is judged with the full
+`landing_runs` (the same seeds: run r draws from `default_rng([seed, r])`). The target is met on
+the *observed* share of runs (landed / runs >= target): with 200 runs, even 200 of 200 give a 95 %
+Clopper-Pearson lower bound of 0.985, so a bound >= 0.99 would need >= 299 runs; the bound is
+reported next to it. The proven lower bound stays the packing's: the plan reports the premium.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from costplan.errors import PlanningError
+from costplan.models import ServiceSpec
+from costplan.planner import scheduler
+from costplan.planner.assemble import part_names
+from costplan.planner.capacity import matches_provider
+from costplan.planner.layout import Layout
+from costplan.planner.options import PlanOptions
+from costplan.planner.problem import IntArray
+from costplan.plans import Alternative, PlacementEstimate, from_units
+
+FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
+SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
+MISSING_RUNS = 4  # seeded runs that measure what is left unplaced, per growth round
+PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
+UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
+RESERVE = 1.3  # the final full estimate may take this many times a screening's time per run
+SPREAD_NOTE = (
+    "spread is a preference, not a rule: no known LayerOps service field carries a distinct-hosts "
+    "constraint (API-NOTES.md section 6: constraints are instancePoolUuids, providerUuids, tags), and "
+    "Nomad's job anti-affinity is a soft score penalty; spread_kept is the measured share of runs in "
+    "which each spread service kept one replica per node"
+)
+NODES_NOTE = "the plan's nodes are the model's placement in run {run} (the first of the seeded runs that lands)"
+
+
+@dataclass(frozen=True)
+class _Config:
+    """A candidate: pools (node-type row of each), nodes (pool of each), pool lists, order."""
+
+    label: str
+    pool_types: tuple[int, ...]
+    node_pool: tuple[int, ...]
+    allowed: tuple[tuple[int, ...], ...]  # per service, the pools it may use, in list order
+    order: tuple[int, ...]  # service indexes in submission order
+    added: int = 0  # nodes added by the stage
+
+    def with_node(self, pool: int) -> _Config:
+        return replace(self, node_pool=(*self.node_pool, pool), added=self.added + 1)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    config: _Config
+    landing: scheduler.Landing
+    cost: int  # money units
+
+
+@dataclass(frozen=True)
+class Landed:
+    """The stage's result: the pools (rows of `pool_rows`, a node-type row each), the nodes as the
+    model places them in a landing run, each service's pool list and the submission order."""
+
+    types: pd.DataFrame  # the candidate node types (rows of pool_rows point into it)
+    type_names: dict[int, str]  # node-type row -> the name of its first pool
+    pool_rows: pd.DataFrame
+    layout: Layout  # node n is of pool row layout.types[n]; counts = the model's placement
+    names: dict[int, str]  # pool row -> pool name
+    allowed: tuple[tuple[int, ...], ...]
+    submission: tuple[int, ...]
+    packing_cost: int
+    landing: scheduler.Landing | None = None
+    target: float = 0.0
+    deterministic: bool | None = None
+    note: str = ""
+    trail: tuple[dict[str, Any], ...] = ()  # the candidates judged, for the assumptions
+    uniform_cost: int | None = None  # the uniform-extra-nodes baseline, None: did not land
+
+    def type_of(self, pool_rows: IntArray) -> IntArray:
+        of_type: IntArray = self.pool_rows["type_row"].to_numpy(dtype=np.int64)
+        return of_type[pool_rows]
+
+    def onto_pools(self, layout: Layout) -> tuple[Landed, Layout]:
+        """A node-type layout (the peak plan) on this plan's pools: the nodes of a type fill its
+        pools up to their baseline counts in pool order, nodes beyond go to the type's first pool;
+        node types the baseline does not use get pools of their own (returned with the layout)."""
+        of_type = self.pool_rows["type_row"].astype(int).tolist()
+        new = sorted({int(t) for t in layout.types} - set(of_type))
+        me = self
+        if new:
+            pool_types = [*of_type, *new]
+            me = replace(self, pool_rows=_rows(self.types, pool_types), names=part_names(self.type_names, pool_types))
+            of_type = pool_types
+        base = np.bincount(self.layout.types, minlength=len(of_type))
+        fill = [0] * len(of_type)
+        rows = np.empty(len(layout.types), dtype=np.int64)
+        for n, t in enumerate(layout.types):
+            mine = [p for p, k in enumerate(of_type) if k == int(t)]
+            room = next((p for p in mine if fill[p] < base[p]), mine[0])
+            fill[room] += 1
+            rows[n] = room
+        if new:  # the services the peak puts on a new pool may use it (last in their lists)
+            fresh = set(range(len(self.pool_rows), len(of_type)))
+            allowed = tuple(
+                (*pools, *sorted({int(rows[n]) for n in np.flatnonzero(layout.counts[s])} & fresh))
+                for s, pools in enumerate(self.allowed)
+            )
+            me = replace(me, allowed=allowed)
+        return me, Layout(rows, layout.counts)
+
+    def count_max(self, peak: Layout | None) -> dict[int, int]:
+        """Each pool's count_max: its count_min plus the nodes the peak needs beyond the baseline's
+        on the pool's node type (so every service can scale out in its own pools)."""
+        base = np.bincount(self.layout.types, minlength=len(self.pool_rows))
+        if peak is None:
+            return {p: int(base[p]) for p in range(len(self.pool_rows)) if base[p]}
+        at_peak = np.bincount(peak.types, minlength=len(self.pool_rows))
+        of_type = self.pool_rows["type_row"].to_numpy(dtype=np.int64)
+        out = {}
+        for p in range(len(self.pool_rows)):
+            if not base[p] and not at_peak[p]:
+                continue
+            same = of_type == of_type[p]
+            grow = max(0, int(at_peak[same].sum()) - int(base[same].sum()))
+            out[p] = max(int(base[p]) + grow, int(at_peak[p]))
+        return out
+
+    def tags(self, specs: Sequence[ServiceSpec]) -> dict[int, set[str]]:
+        """A pool carries the union of the tags of the services that may use it."""
+        out: dict[int, set[str]] = {p: set() for p in range(len(self.pool_rows))}
+        for s, pools in enumerate(self.allowed):
+            for p in pools:
+                out[p].update(specs[s].tags)
+        return out
+
+    def service_pools(self, specs: Sequence[ServiceSpec]) -> dict[str, tuple[str, ...]]:
+        return {spec.name: tuple(self.names[p] for p in self.allowed[s]) for s, spec in enumerate(specs)}
+
+    def order(self, specs: Sequence[ServiceSpec]) -> tuple[str, ...]:
+        return tuple(specs[s].name for s in self.submission)
+
+    def estimate(self, specs: Sequence[ServiceSpec], cost_units: int) -> PlacementEstimate | None:
+        if self.landing is None:
+            return None
+        spread = [s.name for s in specs if s.spread and s.count_min > 1]
+        landing = self.landing
+        return PlacementEstimate(
+            model=landing.mode,
+            source=scheduler.SOURCE,
+            runs=landing.runs,
+            seed=landing.seed,
+            landed_runs=landing.landed,
+            landing_probability=round(landing.probability, 6),
+            landing_lower_bound=round(landing.lower_bound, 6),
+            target=self.target,
+            extra_nodes_expected=round(landing.extra_nodes_expected, 4),
+            extra_nodes_p95=landing.extra_nodes_p95,
+            extra_monthly_cost_expected=landing.extra_cost_expected,
+            extra_monthly_cost_p95=landing.extra_cost_p95,
+            spread_kept={name: round(landing.spread_kept.get(name, 1.0), 6) for name in spread},
+            spread_enforced=False,
+            packing_cost=from_units(self.packing_cost),
+            premium=from_units(cost_units - self.packing_cost),
+            deterministic_lands=self.deterministic,
+            note="; ".join(x for x in (self.note, SPREAD_NOTE if spread else "") if x),
+        )
+
+    def baselines(self, plan_units: int) -> list[Alternative]:
+        if self.landing is None:
+            return []
+        from costplan.planner.explain import alternative
+
+        return [
+            alternative(
+                "uniform_nodes",
+                "uniform extra nodes",
+                self.uniform_cost,
+                plan_units,
+                method="the packing plus one node in every pool per round until the scheduler model lands on "
+                f">= {self.target:.0%} of the screening runs",
+                note="" if self.uniform_cost is not None else f"did not land within {UNIFORM_ROUNDS} rounds",
+            )
+        ]
+
+    def to_dict(self, currency: str) -> dict[str, Any]:
+        if self.landing is None:
+            return {"method": "off (landing target 0): the plan is the packing, every service on every pool"}
+        return {
+            "method": __doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else "",
+            "model": scheduler.METHOD,
+            "target": f"landed runs / runs >= {self.target} ({self.landing.runs} runs from seed {self.landing.seed})",
+            "why_not_the_bound": "with 200 runs a 95 % Clopper-Pearson lower bound cannot reach 0.99 "
+            "(200 of 200 give 0.985); the bound is reported with the observed share",
+            "nodes": self.note,
+            "premium": f"{from_units(self.layout.cost(self.pool_rows) - self.packing_cost):,.4f} {currency}/month "
+            "over the packing (the lower bound is the packing's)",
+            "candidates": list(self.trail),
+            "spread": SPREAD_NOTE,
+        }
+
+
+def land(
+    types: pd.DataFrame,
+    specs: Sequence[ServiceSpec],
+    layout: Layout,
+    names: dict[int, str],
+    *,
+    options: PlanOptions,
+    deadline: float,
+) -> Landed:
+    """The cheapest candidate (module docstring) the model lands on >= `options.landing` of the runs."""
+    judge = _Judge(types, specs, options, deadline)
+    packing_cost = layout.cost(types)
+    screened: list[_Judged] = []
+    for config in _candidates(types, specs, layout):  # all at the packing's cost: the first that lands wins
+        screened.append(judge.screen(config))
+        if judge.meets(screened[-1]) or not judge.time_left():
+            break
+    found = [j for j in screened if judge.meets(j)]
+    for start in sorted(screened, key=lambda j: (-j.landing.probability, j.cost))[: 0 if found else 2]:
+        grown = _grow(judge, start)  # the two most promising grow: the cheaper result wins
+        found += [] if grown is None else [grown]
+    uniform = _uniform(judge, screened[0])
+    best = _confirm(judge, [*found, *([] if uniform is None else [uniform])])
+    note = ""
+    if best is None:
+        note = "no candidate met the target within the time limit: one pool per service (lands on every run)"
+        best = judge.run(_per_service(types, specs), options.landing_runs)
+    elif best.landing.runs < options.landing_runs:
+        best = judge.run(best.config, options.landing_runs)
+    landed = _landed(types, names, specs, best, packing_cost, options)
+    return replace(
+        landed,
+        uniform_cost=None if uniform is None else uniform.cost,
+        trail=tuple(judge.trail),
+        note="; ".join(x for x in (note, landed.note) if x),
+    )
+
+
+def unstaged(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, names: dict[int, str]) -> Landed:
+    """No scheduler stage (landing target 0): one pool per node type, every service on every pool
+    it may use, the default submission order, the packing as the plan's nodes."""
+    config = _shared(types, specs, layout)
+    return Landed(
+        types=types,
+        type_names=names,
+        pool_rows=_rows(types, config.pool_types),
+        layout=Layout(np.asarray(config.node_pool, dtype=np.int64), layout.counts),
+        names=part_names(names, config.pool_types),
+        allowed=config.allowed,
+        submission=config.order,
+        packing_cost=layout.cost(types),
+    )
+
+
+def one_pool_per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec], *, max_pools: int | None) -> int | None:
+    """The monthly cost (units) of each service alone on the cheapest node type for its replicas."""
+    config = _per_service(types, specs)
+    if max_pools is not None and len(config.pool_types) > max_pools:
+        return None
+    price = types["price_units"].to_numpy(dtype=np.int64)
+    return int(sum(price[config.pool_types[p]] for p in config.node_pool))
+
+
+# -- candidates ------------------------------------------------------------------------------
+
+
+def _eligible(types: pd.DataFrame, spec: ServiceSpec, t: int) -> bool:
+    if spec.providers and not matches_provider(
+        spec.providers, str(types.at[t, "provider"]), str(types.at[t, "provider_uuid"])
+    ):
+        return False
+    return bool(types.at[t, "cpu_mhz"] >= spec.cpu_mhz and types.at[t, "memory_mb"] >= spec.memory_mb)
+
+
+def _shared(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> _Config:
+    kinds = sorted({int(t) for t in layout.types})
+    index = {t: p for p, t in enumerate(kinds)}
+    allowed = tuple(tuple(p for p, t in enumerate(kinds) if _eligible(types, spec, t)) for spec in specs)
+    config = _Config("shared", tuple(kinds), tuple(index[int(t)] for t in layout.types), allowed, ())
+    return replace(config, order=_default_order(types, specs, config))
+
+
+def _candidates(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> list[_Config]:
+    shared = _shared(types, specs, layout)
+    kinds = shared.pool_types
+    packed = []
+    node_pool = np.asarray(shared.node_pool, dtype=np.int64)
+    for s in range(len(specs)):
+        per_pool = np.bincount(node_pool, weights=layout.counts[s], minlength=len(kinds))
+        mine = sorted((p for p in range(len(kinds)) if per_pool[p] > 0), key=lambda p: (-per_pool[p], p))
+        packed.append(tuple(mine) or shared.allowed[s])
+    out = [shared, replace(shared, label="packed types", allowed=tuple(packed))]
+    n_nodes = len(layout.types)
+    if 1 < n_nodes <= PER_NODE_MAX:
+        nodes = tuple(
+            tuple(sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n)))
+            or tuple(n for n in range(n_nodes) if _eligible(types, spec, int(layout.types[n])))
+            for s, spec in enumerate(specs)
+        )
+        per_node = _Config("per node", tuple(int(t) for t in layout.types), tuple(range(n_nodes)), nodes, ())
+        out.append(replace(per_node, order=_default_order(types, specs, per_node)))
+    more = []
+    for config in out:
+        fewest = tuple(sorted(config.order, key=lambda s: (len(_nodes_of(config, s)), config.order.index(s))))
+        if fewest != config.order:
+            more.append(replace(config, label=config.label + ", fewest nodes first", order=fewest))
+    return out + more
+
+
+def _nodes_of(config: _Config, s: int) -> list[int]:
+    mine = set(config.allowed[s])
+    return [n for n, p in enumerate(config.node_pool) if p in mine]
+
+
+def _default_order(types: pd.DataFrame, specs: Sequence[ServiceSpec], config: _Config) -> tuple[int, ...]:
+    return tuple(scheduler.submission_indexes(specs, _cluster(types, specs, config)))
+
+
+def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
+    """Each service alone on the cheapest node type for its replicas (its own pool)."""
+    price = types["price_units"].to_numpy(dtype=np.int64)
+    cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)
+    mem = types["memory_mb"].to_numpy(dtype=np.int64)
+    pool_types: list[int] = []
+    node_pool: list[int] = []
+    allowed: list[tuple[int, ...]] = []
+    for spec in specs:
+        per = np.minimum(cpu // max(spec.cpu_mhz, 1), mem // max(spec.memory_mb, 1))
+        per = np.minimum(per, 1) if spec.spread else per
+        ok = np.asarray([_eligible(types, spec, t) for t in range(len(types))]) & (per > 0)
+        if spec.count_min <= 0 or not ok.any():
+            allowed.append(())
+            continue
+        need = np.where(ok, -(-spec.count_min // np.maximum(per, 1)), 0)
+        t = int(np.argmin(np.where(ok, need * price, np.iinfo(np.int64).max)))
+        allowed.append((len(pool_types),))
+        node_pool += [len(pool_types)] * int(need[t])
+        pool_types.append(t)
+    config = _Config("one pool per service", tuple(pool_types), tuple(node_pool), tuple(allowed), ())
+    return replace(config, order=_default_order(types, specs, config))
+
+
+# -- judging -----------------------------------------------------------------------------------
+
+
+def _pools(types: pd.DataFrame, pool_types: Sequence[int], room: int) -> list[scheduler.Pool]:
+    return [
+        scheduler.Pool(
+            name=str(p),
+            cpu_mhz=int(types.at[t, "cpu_mhz"]),
+            memory_mb=int(types.at[t, "memory_mb"]),
+            price_units=int(types.at[t, "price_units"]),
+            room=room,
+            provider=str(types.at[t, "provider"]),
+            provider_uuid=str(types.at[t, "provider_uuid"]),
+        )
+        for p, t in enumerate(pool_types)
+    ]
+
+
+def _cluster(types: pd.DataFrame, specs: Sequence[ServiceSpec], config: _Config, room: int = 0) -> scheduler.Cluster:
+    return scheduler.make_cluster(specs, _pools(types, config.pool_types, room), config.node_pool, config.allowed)
+
+
+class _Judge:
+    """Runs the model on candidates within the stage's deadline, and remembers what it judged."""
+
+    def __init__(self, types: pd.DataFrame, specs: Sequence[ServiceSpec], options: PlanOptions, deadline: float):
+        self.types, self.specs, self.options, self.deadline = types, specs, options, deadline
+        self.demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
+        self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
+        self.price = types["price_units"].to_numpy(dtype=np.int64)
+        self.timings: list[tuple[int, float]] = []  # (runs, seconds) of each estimate
+        self.trail: list[dict[str, Any]] = []
+
+    def cost(self, config: _Config) -> int:
+        return int(sum(self.price[config.pool_types[p]] for p in config.node_pool))
+
+    def run(self, config: _Config, runs: int, *, autoscale: bool = True) -> _Judged:
+        began = time.monotonic()
+        cluster = _cluster(self.types, self.specs, config, self.room)
+        landing = scheduler.estimate(
+            cluster, self.demand, config.order, runs=runs, seed=self.options.landing_seed, autoscale=autoscale
+        )
+        self.timings.append((runs, time.monotonic() - began))
+        judged = _Judged(config, landing, self.cost(config))
+        self.trail.append(
+            {
+                "candidate": config.label,
+                "nodes_added": config.added,
+                "monthly_cost": from_units(judged.cost),
+                "runs": runs,
+                "landing_probability": round(landing.probability, 4),
+            }
+        )
+        return judged
+
+    def screen(self, config: _Config) -> _Judged:
+        """A quick judgement: fewer runs (the model is vectorised over runs: most of the time is per
+        replica, not per run), no autoscaling (only whether runs land matters here)."""
+        return self.run(config, min(SCREEN_RUNS, self.options.landing_runs), autoscale=False)
+
+    def failures(self, judged: _Judged, s: int) -> int:
+        return judged.landing.failures.get(self.specs[s].name, 0)
+
+    def overflow_type(self, missing: npt.NDArray[np.float64], failing: Sequence[int]) -> int | None:
+        """The node type with the least price per covered share of the unplaced CPU and memory,
+        among those every failing service may use."""
+        cpu = np.asarray([self.specs[s].cpu_mhz for s in range(len(self.specs))], dtype=np.float64)
+        mem = np.asarray([self.specs[s].memory_mb for s in range(len(self.specs))], dtype=np.float64)
+        need_cpu, need_mem = max(float(missing @ cpu), 1.0), max(float(missing @ mem), 1.0)
+        cap_cpu = self.types["cpu_mhz"].to_numpy(dtype=np.float64)
+        cap_mem = self.types["memory_mb"].to_numpy(dtype=np.float64)
+        ok = np.asarray([all(_eligible(self.types, self.specs[s], t) for s in failing) for t in range(len(self.types))])
+        if not ok.any():
+            return None
+        cover = np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem))
+        score = np.where(ok, self.price / np.maximum(cover, 1e-9), np.inf)
+        return int(np.argmin(score))
+
+    def meets(self, judged: _Judged) -> bool:
+        return judged.landing.probability >= self.options.landing
+
+    def seconds(self, runs: int) -> float:
+        """What an estimate of `runs` runs takes: a least-squares line through the ones measured
+        (each has a fixed part, building the cluster, and a part per run)."""
+        if not self.timings:
+            return 0.0
+        x = np.asarray([r for r, _ in self.timings], dtype=np.float64)
+        y = np.asarray([t for _, t in self.timings], dtype=np.float64)
+        if np.ptp(x) == 0:  # one run count only: assume half of it is the fixed part
+            return float(y.mean()) * (0.5 + 0.5 * runs / float(x[0]))
+        slope, fixed = np.polyfit(x, y, 1)
+        return float(max(fixed, 0.0) + max(slope, 0.0) * runs)
+
+    def time_left(self) -> bool:
+        """Whether another screening fits before the final estimate's reserve."""
+        reserve = RESERVE * self.seconds(self.options.landing_runs + SCREEN_RUNS)
+        return time.monotonic() + reserve < self.deadline
+
+
+def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
+    """Add nodes where the simulation fails until the target is met: each round, one node of the
+    node type that covers the replicas left unplaced (mean over a few seeded runs, CPU and memory)
+    at the least price per covered share, as an overflow pool that the failing services may use
+    (last in their lists: the autoscaler grows their own pools first)."""
+    current = start
+    for _ in range(int(judge.demand.sum())):
+        if judge.meets(current):
+            return current
+        if not judge.time_left():
+            return None
+        config = current.config
+        cluster = _cluster(judge.types, judge.specs, config)
+        missing = np.zeros(len(judge.specs))
+        for r in range(MISSING_RUNS):
+            rng = np.random.default_rng([judge.options.landing_seed, r])
+            missing += scheduler.schedule(cluster, judge.demand, config.order, rng=rng).missing
+        failing = [s for s in range(len(judge.specs)) if missing[s] > 0]
+        if not failing:  # the few runs all landed; the screening did not: grow the worst service's pool
+            failing = [max(range(len(judge.specs)), key=lambda s: judge.failures(current, s))]
+            missing[failing[0]] = 1
+        t = judge.overflow_type(missing / MISSING_RUNS, failing)
+        if t is None:
+            return None
+        pool = len(config.pool_types)
+        allowed = tuple((*pools, pool) if s in failing else pools for s, pools in enumerate(config.allowed))
+        grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed).with_node(pool)
+        current = judge.screen(replace(grown, label=f"{start.config.label} + overflow nodes"))
+    return None
+
+
+def _fits(types: pd.DataFrame, t: int, spec: ServiceSpec) -> bool:
+    return bool(types.at[t, "cpu_mhz"] >= spec.cpu_mhz and types.at[t, "memory_mb"] >= spec.memory_mb)
+
+
+def _uniform(judge: _Judge, start: _Judged) -> _Judged | None:
+    """The baseline: one more node in every pool per round, until it lands (None: it did not in time)."""
+    if judge.meets(start):
+        return start
+    config = start.config
+    for _ in range(UNIFORM_ROUNDS):
+        if not judge.time_left():
+            return None
+        for p in range(len(config.pool_types)):
+            config = config.with_node(p)
+        judged = judge.screen(replace(config, label="uniform extra nodes"))
+        if judge.meets(judged):
+            return judged
+    return None
+
+
+def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
+    """The cheapest screened candidate that also meets the target on all the runs."""
+    for candidate in sorted(found, key=lambda j: (j.cost, j.config.added)):  # stable: first found first
+        if candidate.landing.runs >= judge.options.landing_runs:
+            return candidate
+        full = judge.run(candidate.config, judge.options.landing_runs)
+        if judge.meets(full):
+            return full
+        if not judge.time_left():
+            break
+    return None
+
+
+# -- the result -------------------------------------------------------------------------------
+
+
+def _rows(types: pd.DataFrame, pool_types: Sequence[int]) -> pd.DataFrame:
+    rows = types.iloc[list(pool_types)].reset_index(drop=True)
+    rows["type_row"] = np.asarray(pool_types, dtype=np.int64)
+    return rows
+
+
+def _landed(
+    types: pd.DataFrame,
+    names: dict[int, str],
+    specs: Sequence[ServiceSpec],
+    judged: _Judged,
+    packing_cost: int,
+    options: PlanOptions,
+) -> Landed:
+    """The kept candidate with the model's placement in a landing run as the plan's nodes."""
+    config = judged.config
+    cluster = _cluster(types, specs, config)
+    demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
+    best_fit = scheduler.schedule(cluster, demand, config.order, mode="best-fit")
+    placed, note = best_fit.placed, "no seeded run landed: the plan's nodes are the deterministic best fit's placement"
+    for r in range(min(options.landing_runs, FIRST_RUNS)):
+        rng = np.random.default_rng([options.landing_seed, r])
+        outcome = scheduler.schedule(cluster, demand, config.order, rng=rng)
+        if outcome.lands:
+            placed, note = outcome.placed, NODES_NOTE.format(run=r)
+            break
+    else:
+        if not best_fit.lands:
+            failed = ", ".join(f"{k} ({v})" for k, v in sorted(best_fit.failed.items()))
+            raise PlanningError(f"the scheduler model lands no candidate plan, even by best fit: {failed} unplaced")
+    return Landed(
+        types=types,
+        type_names=names,
+        pool_rows=_rows(types, config.pool_types),
+        layout=Layout(np.asarray(config.node_pool, dtype=np.int64), placed),
+        names=part_names(names, config.pool_types),
+        allowed=config.allowed,
+        submission=config.order,
+        packing_cost=packing_cost,
+        landing=judged.landing,
+        target=options.landing,
+        deterministic=best_fit.lands,
+        note=note,
+    )
