@@ -49,7 +49,15 @@ import numpy as np
 import numpy.typing as npt
 
 from costplan.models import ServiceSpec
-from costplan.plans import Plan, PlannedPool, from_units, matches_provider, submission_key, to_units
+from costplan.plans import (
+    PlacementEstimate,
+    Plan,
+    PlannedPool,
+    from_units,
+    matches_provider,
+    submission_key,
+    to_units,
+)
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -567,6 +575,20 @@ def schedule(
     return Outcome(placed=placed, missing=missing, names=cluster.names)
 
 
+def score_nodes(cluster: Cluster, s: int, *, present: IntArray | None = None, desired: int | None = None) -> FloatArray:
+    """[N] the final score each node gets for one more replica of service s on top of `present`
+    (-inf: outside its pools or no room). `desired`: the task group's count (default: present + 1)."""
+    start = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64) if present is None else present
+    free_cpu, free_mem = _free(cluster, start, np.ones(cluster.n_nodes, dtype=bool))
+    c, m = int(cluster.cpu[s]), int(cluster.mem[s])
+    count = int(start[s].sum()) + 1 if desired is None else desired
+    nodes = np.arange(cluster.n_nodes)
+    score = _scores(cluster, nodes, free_cpu[0], free_mem[0], start[s], c, m, count)
+    fit = cluster.eligible_nodes(s) & (free_cpu[0] >= c) & (free_mem[0] >= m)
+    out: FloatArray = np.where(fit, score, -np.inf)
+    return out
+
+
 def _free(cluster: Cluster, present: IntArray, ready: BoolArray) -> tuple[IntArray, IntArray]:
     """[1, N] free capacity after `present`; nodes not ready have none."""
     free_cpu = np.where(ready, cluster.cap_cpu - cluster.cpu @ present, -1)[None, :]
@@ -622,6 +644,37 @@ class Landing:
     @property
     def extra_cost_p95(self) -> float:
         return from_units(_p95(self.extra_cost_units))
+
+    def placement(
+        self,
+        *,
+        target: float,
+        packing_cost: float = 0.0,
+        premium: float = 0.0,
+        deterministic_lands: bool | None = None,
+        note: str = "",
+    ) -> PlacementEstimate:
+        """The plan's `placement` block for this estimate (`verify` recomputes it to the run)."""
+        return PlacementEstimate(
+            model=self.mode,
+            source=SOURCE,
+            runs=self.runs,
+            seed=self.seed,
+            landed_runs=self.landed,
+            landing_probability=self.probability,
+            landing_lower_bound=self.lower_bound,
+            target=target,
+            extra_nodes_expected=self.extra_nodes_expected,
+            extra_nodes_p95=self.extra_nodes_p95,
+            extra_monthly_cost_expected=self.extra_cost_expected,
+            extra_monthly_cost_p95=self.extra_cost_p95,
+            spread_kept=dict(self.spread_kept),
+            spread_enforced=False,
+            packing_cost=packing_cost,
+            premium=premium,
+            deterministic_lands=deterministic_lands,
+            note=note,
+        )
 
 
 def _p95(values: IntArray) -> int:
