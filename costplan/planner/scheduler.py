@@ -426,92 +426,116 @@ def _nomad(
     here: IntArray,
     missing: IntArray,
 ) -> None:
-    """The walk of every run (`walk[r]`: its eligible nodes in shuffled order) over the replicas."""
-    size = walk.shape[1]
-    window = min(size, max(32, 4 * (limit_ + MAX_SKIP)))
-    offset = np.zeros(len(want), dtype=np.int64)
+    """The walk of every run (`walk[r]`: its eligible nodes in shuffled order) over the replicas.
+
+    Only the first limit + 3 fitting nodes from the offset can matter (at most 3 are skipped), so
+    each replica scores just those: found in a short window of the walk, or the whole walk when
+    few nodes have room. Which walk positions fit is kept up to date as replicas are placed."""
+    runs, size = walk.shape
+    line = np.arange(runs)[:, None]
+    fits = (state.free_cpu[line, walk] >= c) & (state.free_mem[line, walk] >= m)  # [R, M] in walk order
+    need = limit_ + MAX_SKIP
+    window = min(size, 4 * need)
+    offset = np.zeros(runs, dtype=np.int64)
     alive = want > 0
     for k in range(int(want.max(initial=0))):
         alive &= want > k
         rows = np.flatnonzero(alive)
         if not len(rows):
             return
-        node, new_offset, unsure = _choose(cluster, walk, offset, rows, window, limit_, c, m, desired, state, here)
-        if unsure.any() and window < size:
-            again = rows[unsure]
-            node[unsure], new_offset[unsure], unsure[unsure] = _choose(
-                cluster, walk, offset, again, size, limit_, c, m, desired, state, here
-            )
-        for i in np.flatnonzero(unsure):  # only non-positive candidates and the walk ran out: literally
-            node[i], new_offset[i] = _literal(cluster, walk, offset, int(rows[i]), limit_, c, m, desired, state, here)
+        if window == size:  # a short walk: all of it, in walk order
+            pos = (offset[rows, None] + np.arange(size)) % size
+            valid = fits[rows[:, None], pos]
+        else:
+            pos, valid, seen_all = _first_fits(fits, offset, rows, window, need)
+            short = ~seen_all & (valid.sum(axis=1) < need)
+            if short.any():  # the window held too few nodes with room: the whole walk
+                pos[short], valid[short], seen_all[short] = _first_fits(fits, offset, rows[short], size, need)
+        at, new_offset = _choose(cluster, walk, pos, valid, offset[rows], rows, limit_, c, m, desired, state, here)
         offset[rows] = new_offset
-        ok = node >= 0
-        _place(state, here, rows[ok], node[ok], c, m)
+        ok = at >= 0
+        done, spot = rows[ok], at[ok]
+        node = walk[done, spot]
+        _place(state, here, done, node, c, m)
+        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m)
         failed = rows[~ok]
         missing[failed] = want[failed] - k
         alive[failed] = False
 
 
+def _first_fits(
+    fits: BoolArray, offset: IntArray, rows: IntArray, window: int, need: int
+) -> tuple[IntArray, BoolArray, BoolArray]:
+    """Walk positions of the first `need` nodes with room from each row's offset, within `window`
+    positions: ([K, need] positions, which are real, whether the window covered the whole walk)."""
+    size = fits.shape[1]
+    look = (offset[rows, None] + np.arange(window)) % size
+    room = fits[rows[:, None], look]
+    rank = np.cumsum(room, axis=1)
+    r, w = np.nonzero(room & (rank <= need))
+    pos = np.zeros((len(rows), need), dtype=np.int64)
+    valid = np.zeros((len(rows), need), dtype=bool)
+    slot = rank[r, w] - 1
+    pos[r, slot] = look[r, w]
+    valid[r, slot] = True
+    return pos, valid, np.full(len(rows), window >= size)
+
+
 def _choose(
     cluster: Cluster,
     walk: IntArray,
+    pos: IntArray,
+    valid: BoolArray,
     offset: IntArray,
     rows: IntArray,
-    window: int,
     limit_: int,
     c: int,
     m: int,
     desired: int,
     state: _State,
     here: IntArray,
-) -> tuple[IntArray, IntArray, BoolArray]:
-    """The node each run in `rows` picks for one replica, looking `window` positions down its walk:
-    (node or -1, offset afterwards, undecided: a longer look, or the literal port, must decide)."""
+) -> tuple[IntArray, IntArray]:
+    """`LimitIterator` + `MaxScoreIterator` over each row's walk positions `pos` (in walk order;
+    `valid`: the node has room), which hold at least limit + 3 options or every one the walk has:
+    the walk position chosen (-1: no node fits) and the offset afterwards."""
     size = walk.shape[1]
-    pos = (offset[rows, None] + np.arange(window)) % size
     nodes = walk[rows[:, None], pos]
     fc = state.free_cpu[rows[:, None], nodes]
     fm = state.free_mem[rows[:, None], nodes]
-    fit = (fc >= c) & (fm >= m)
     score = _scores(cluster, nodes, fc, fm, here[rows[:, None], nodes], c, m, desired)
-    bad = fit & (score <= SKIP_THRESHOLD)
+    bad = valid & (score <= SKIP_THRESHOLD)
     skipped = bad & (np.cumsum(bad, axis=1) <= MAX_SKIP)
-    returned = fit & ~skipped
+    returned = valid & ~skipped
     rank = np.cumsum(returned, axis=1)
     chosen = np.where(returned & (rank <= limit_), score, -np.inf)
     pick = np.argmax(chosen, axis=1)
     line = np.arange(len(rows))
     best = chosen[line, pick]
     full = rank[:, -1] >= limit_  # `limit` options returned: the walk stops after the last of them
-    last = np.argmax(rank >= limit_, axis=1)
-    node = np.where(full | (best > SKIP_THRESHOLD), nodes[line, pick], -1)
-    new_offset = np.where(full, (offset[rows] + last + 1) % size, offset[rows])
-    # The walk ran out (every eligible node seen) before `limit` options: then a positive option
-    # wins, no fit fails; only non-positive options left needs the skipped-node order (`_literal`).
-    undecided = ~full & ((window < size) | (~(best > SKIP_THRESHOLD) & fit.any(axis=1)))
-    node = np.where(undecided, -1, node)
-    return node, new_offset, undecided
+    last = pos[line, np.argmax(rank >= limit_, axis=1)]
+    at = np.where(full | (best > SKIP_THRESHOLD), pos[line, pick], -1)
+    # Otherwise the walk ran out (every eligible node seen): a positive option wins (the offset is
+    # back where it was), no option fails, only non-positive options: `_ran_out`.
+    ran_out = ~full & ~(best > SKIP_THRESHOLD) & valid.any(axis=1)
+    if ran_out.any():
+        at[ran_out] = _ran_out(pos[ran_out], score[ran_out], skipped[ran_out], returned[ran_out], limit_)
+    return at, np.where(full, (last + 1) % size, offset)
 
 
-def _literal(
-    cluster: Cluster,
-    walk: IntArray,
-    offset: IntArray,
-    r: int,
-    limit_: int,
-    c: int,
-    m: int,
-    desired: int,
-    state: _State,
-    here: IntArray,
-) -> tuple[int, int]:
-    nodes = walk[r]
-    fc, fm = state.free_cpu[r, nodes], state.free_mem[r, nodes]
-    score = _scores(cluster, nodes, fc, fm, here[r, nodes], c, m, desired)
-    fit = (fc >= c) & (fm >= m)
-    scores = [float(x) if ok else None for x, ok in zip(score, fit, strict=True)]
-    pick, new_offset = nomad_select(scores, int(offset[r]), limit_)
-    return (-1 if pick is None else int(nodes[pick])), new_offset
+def _ran_out(pos: IntArray, score: FloatArray, skipped: BoolArray, returned: BoolArray, limit_: int) -> IntArray:
+    """The walk saw every node, fewer than `limit` options came back and none scores > 0: then
+    `LimitIterator` returns the skipped options after the others, in walk order, while the limit
+    allows (select.go `nextOption`); the first strict maximum of that sequence wins. (The odd
+    order select.go gives two skipped options only arises when a positive option wins anyway.)"""
+    returned_count = returned.sum(axis=1)
+    tail = np.cumsum(skipped, axis=1)
+    candidate = returned | (skipped & (tail <= (limit_ - returned_count)[:, None]))
+    sequence = np.where(returned, np.cumsum(returned, axis=1), returned_count[:, None] + tail)
+    masked = np.where(candidate, score, -np.inf)
+    top = candidate & (masked == masked.max(axis=1, keepdims=True))
+    first = np.argmin(np.where(top, sequence, np.iinfo(np.int64).max), axis=1)
+    out: IntArray = pos[np.arange(len(pos)), first]
+    return out
 
 
 def _place(state: _State, here: IntArray, rows: IntArray, nodes: IntArray, c: int, m: int) -> None:
