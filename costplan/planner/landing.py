@@ -62,7 +62,11 @@ SPREAD_NOTE = (
     "Nomad's job anti-affinity is a soft score penalty; spread_kept is the measured share of runs in "
     "which each spread service kept one replica per node"
 )
-NODES_NOTE = "the plan's nodes are the model's placement in run {run} (the first of the seeded runs that lands)"
+BEST_FIT_NOTE = "no seeded run landed: the plan's nodes are the deterministic best fit's placement"
+NODES_NOTE = (
+    "the plan's nodes are the model's placement in run {run} (the first of the seeded runs that lands "
+    "with every spread service one replica per node, else the first that lands)"
+)
 
 
 @dataclass(frozen=True)
@@ -112,31 +116,37 @@ class Landed:
         return of_type[pool_rows]
 
     def onto_pools(self, layout: Layout) -> tuple[Landed, Layout]:
-        """A node-type layout (the peak plan) on this plan's pools: the nodes of a type fill its
-        pools up to their baseline counts in pool order, nodes beyond go to the type's first pool;
-        node types the baseline does not use get pools of their own (returned with the layout)."""
-        of_type = self.pool_rows["type_row"].astype(int).tolist()
-        new = sorted({int(t) for t in layout.types} - set(of_type))
-        me = self
-        if new:
-            pool_types = [*of_type, *new]
-            me = replace(self, pool_rows=_rows(self.types, pool_types), names=part_names(self.type_names, pool_types))
-            of_type = pool_types
-        base = np.bincount(self.layout.types, minlength=len(of_type))
-        fill = [0] * len(of_type)
+        """A node-type layout (the peak plan) on this plan's pools: each node goes to a pool of its
+        type that every service on it may use, filling pools up to their baseline counts in pool
+        order (nodes beyond go to the first such pool). A node no pool can take gets a new pool of
+        its type (no baseline nodes), last in the lists of its services: the baseline's
+        scheduling is unchanged, and the autoscaler still grows their own pools first."""
+        pool_types = self.pool_rows["type_row"].astype(int).tolist()
+        allowed = [list(pools) for pools in self.allowed]
+        base = np.bincount(self.layout.types, minlength=len(pool_types)).tolist()
+        fill = [0] * len(pool_types)
         rows = np.empty(len(layout.types), dtype=np.int64)
         for n, t in enumerate(layout.types):
-            mine = [p for p, k in enumerate(of_type) if k == int(t)]
+            hosted = [int(s) for s in np.flatnonzero(layout.counts[:, n])]
+            mine = [p for p, k in enumerate(pool_types) if k == int(t) and all(p in allowed[s] for s in hosted)]
+            if not mine:
+                pool_types.append(int(t))
+                base.append(0)
+                fill.append(0)
+                mine = [len(pool_types) - 1]
+                for s in hosted:
+                    allowed[s].append(mine[0])
             room = next((p for p in mine if fill[p] < base[p]), mine[0])
             fill[room] += 1
             rows[n] = room
-        if new:  # the services the peak puts on a new pool may use it (last in their lists)
-            fresh = set(range(len(self.pool_rows), len(of_type)))
-            allowed = tuple(
-                (*pools, *sorted({int(rows[n]) for n in np.flatnonzero(layout.counts[s])} & fresh))
-                for s, pools in enumerate(self.allowed)
+        me = self
+        if len(pool_types) > len(self.pool_rows):
+            me = replace(
+                self,
+                pool_rows=_rows(self.types, pool_types),
+                names=part_names(self.type_names, pool_types),
+                allowed=tuple(tuple(pools) for pools in allowed),
             )
-            me = replace(me, allowed=allowed)
         return me, Layout(rows, layout.counts)
 
     def count_max(self, peak: Layout | None) -> dict[int, int]:
@@ -557,17 +567,20 @@ def _landed(
     cluster = _cluster(types, specs, config)
     demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
     best_fit = scheduler.schedule(cluster, demand, config.order, mode="best-fit")
-    placed, note = best_fit.placed, "no seeded run landed: the plan's nodes are the deterministic best fit's placement"
+    spread = np.asarray([s.spread for s in specs], dtype=bool)
+    placed, note = None, ""
     for r in range(min(options.landing_runs, FIRST_RUNS)):
         rng = np.random.default_rng([options.landing_seed, r])
         outcome = scheduler.schedule(cluster, demand, config.order, rng=rng)
-        if outcome.lands:
+        if outcome.lands and (placed is None or not outcome.placed[spread].max(initial=0) > 1):
             placed, note = outcome.placed, NODES_NOTE.format(run=r)
-            break
-    else:
+            if not outcome.placed[spread].max(initial=0) > 1:
+                break  # the first landing run that also keeps every spread service one per node
+    if placed is None:
         if not best_fit.lands:
             failed = ", ".join(f"{k} ({v})" for k, v in sorted(best_fit.failed.items()))
             raise PlanningError(f"the scheduler model lands no candidate plan, even by best fit: {failed} unplaced")
+        placed, note = best_fit.placed, BEST_FIT_NOTE
     return Landed(
         types=types,
         type_names=names,

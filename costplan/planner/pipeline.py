@@ -50,7 +50,8 @@ PEAK_METHOD = (
     "of a type may grow by that much, so each service can scale out in its own pools)"
 )
 # Shares of the time left that each stage may use (the rest is kept for the stages after it).
-SEARCH_SHARE = {True: 0.35, False: 0.45}  # baseline search, with / without a peak plan to come
+# The baseline search, by (scheduler stage on, peak plan to come); without the stage, as before it.
+SEARCH_SHARE = {(True, True): 0.35, (True, False): 0.45, (False, True): 0.7, (False, False): 0.85}
 LANDING_SHARE = 0.8  # the scheduler stage
 PEAK_SHARE = 0.6  # the peak plan
 ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
@@ -115,7 +116,7 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     bound = _bound(base)
     starts = _starting_plans(base)
     need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
-    found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[need_peak]))
+    found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
     landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
     peak = None
     if need_peak:

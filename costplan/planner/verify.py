@@ -94,7 +94,11 @@ def _check(plan: Plan, data: Mapping[str, Any]) -> list[str]:
         out.append(f"environment {plan.environment_uuid} is not the requested {env}")
 
     # Baseline nodes: the count_min demand; peak nodes: the count_max demand within count_max.
-    out += _check_nodes("nodes", plan.nodes, pools, services, {n: s.count_min for n, s in services.items()})
+    # The baseline nodes of a plan with a placement estimate are the scheduler model's placement,
+    # where spread is a preference (the platform may break it); a packing must keep it.
+    spread_rule = plan.placement is None
+    want_min = {n: s.count_min for n, s in services.items()}
+    out += _check_nodes("nodes", plan.nodes, pools, services, want_min, spread_rule=spread_rule)
     per_pool = Counter(n.pool for n in plan.nodes)
     for p in plan.pools:
         if per_pool.get(p.name, 0) != p.count_min:
@@ -168,7 +172,13 @@ def _check_scheduling(plan: Plan) -> list[str]:
 
 
 def _check_nodes(
-    label: str, nodes: Sequence[Any], pools: Mapping[str, Any], services: Mapping[str, Any], want: Mapping[str, int]
+    label: str,
+    nodes: Sequence[Any],
+    pools: Mapping[str, Any],
+    services: Mapping[str, Any],
+    want: Mapping[str, int],
+    *,
+    spread_rule: bool = True,
 ) -> list[str]:
     out: list[str] = []
     placed: Counter[str] = Counter()
@@ -204,7 +214,7 @@ def _check_nodes(
             spec = services.get(name)
             if spec is None:
                 continue
-            if spec.spread and k > 1:
+            if spec.spread and k > 1 and spread_rule:
                 out.append(f"{where}: {k} replicas of spread service {name}")
             if spec.providers and not matches_provider(spec.providers, pool.provider, pool.provider_uuid):
                 out.append(f"{where}: {name} is limited to {', '.join(spec.providers)}, pool is {pool.provider}")
