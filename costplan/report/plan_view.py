@@ -261,6 +261,8 @@ def plan_context(
             "other": {k: v for k, v in check.items() if k not in ("succeeds", "failed_services", "method")},
         }
 
+    landing = _landing(data.get("placement"))
+
     services = []
     for svc in records(data.get("services")):
         cpu, mem = to_float(svc.get("cpu_mhz")), to_float(svc.get("memory_mb"))
@@ -293,6 +295,7 @@ def plan_context(
         "currency": currency,
         "status": str(data.get("status") or "feasible"),
         "headline": headline,
+        "landing": landing,
         "pools": pools,
         "pool_chart": cost_bars(
             [CostBar(p["name"], _pool_detail(p), p["baseline"] or 0.0, p["peak"]) for p in pools], currency
@@ -335,6 +338,36 @@ def plan_context(
             )
             if shown
         ],
+    }
+
+
+def _landing(raw: Any) -> dict[str, Any] | None:
+    """The scheduler stage's promise (`placement`): landing share, its bound, the premium."""
+    if not isinstance(raw, Mapping):
+        return None
+    packing, premium = to_float(raw.get("packing_cost")), to_float(raw.get("premium"))
+    probability, target = to_float(raw.get("landing_probability")), to_float(raw.get("target"))
+    kept = as_mapping(raw.get("spread_kept") or {})
+    numbers = (packing, premium, probability, target, to_float(raw.get("landing_lower_bound")))
+    if any(x is None for x in numbers) or not to_int(raw.get("runs")):
+        return None  # an incomplete block is not shown rather than shown wrong
+    return {
+        "model": str(raw.get("model") or ""),
+        "runs": to_int(raw.get("runs")),
+        "landed": to_int(raw.get("landed_runs")),
+        "probability": probability,
+        "lower_bound": to_float(raw.get("landing_lower_bound")),
+        "target": target,
+        "met": probability is not None and target is not None and probability >= target,
+        "packing_cost": packing,
+        "premium": premium,
+        "premium_share": premium / packing if premium is not None and packing else None,
+        "extra_nodes_expected": to_float(raw.get("extra_nodes_expected")),
+        "extra_cost_expected": to_float(raw.get("extra_monthly_cost_expected")),
+        "extra_cost_p95": to_float(raw.get("extra_monthly_cost_p95")),
+        "spread_kept": {str(k): to_float(v) for k, v in kept.items()},
+        "deterministic_lands": raw.get("deterministic_lands"),
+        "note": str(raw.get("note") or ""),
     }
 
 
