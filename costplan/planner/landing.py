@@ -269,7 +269,7 @@ def land(
         best = judge.run(_per_service(types, specs), options.landing_runs)
     elif best.landing.runs < options.landing_runs:
         best = judge.run(best.config, options.landing_runs)
-    landed = _landed(types, names, specs, best, packing_cost, options)
+    landed = _landed(types, names, specs, best, packing_cost, options, deadline)
     return replace(
         landed,
         uniform_cost=None if uniform is None else uniform.cost,
@@ -561,6 +561,7 @@ def _landed(
     judged: _Judged,
     packing_cost: int,
     options: PlanOptions,
+    deadline: float,
 ) -> Landed:
     """The kept candidate with the model's placement in a landing run as the plan's nodes."""
     config = judged.config
@@ -570,6 +571,8 @@ def _landed(
     spread = np.asarray([s.spread for s in specs], dtype=bool)
     placed, note = None, ""
     for r in range(min(options.landing_runs, FIRST_RUNS)):
+        if time.monotonic() > deadline and (placed is not None or r >= MISSING_RUNS):
+            break
         rng = np.random.default_rng([options.landing_seed, r])
         outcome = scheduler.schedule(cluster, demand, config.order, rng=rng)
         if outcome.lands and (placed is None or not outcome.placed[spread].max(initial=0) > 1):
