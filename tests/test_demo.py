@@ -24,6 +24,14 @@ def test_demo_provisions_a_plan_the_scheduler_places_entirely(tmp_path: Path) ->
     assert plan["placement_check"]["succeeds"] is True, plan["placement_check"]
     assert plan["placement_check"]["failed_services"] == {}
     assert plan["lower_bound"] <= plan["monthly_cost"]
+    assert plan["placement"]["model"] == "nomad" and plan["placement"]["landing_probability"] >= 0.99
+    assert "so that it lands on >= 99% of runs" in result.output
+
+    # What the emulator's scheduler did, read back through the API: every replica runs, no pool grew.
+    realised = re.search(r"realised: (.*)", result.output)
+    assert realised is not None, result.output
+    assert realised.group(1).startswith("every replica runs"), realised.group(1)
+    assert "no pool grew" in realised.group(1) and "as planned" in realised.group(1)
 
     # The status report (what the emulator runs after provisioning) shows every replica running.
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "status.html").read_text(encoding="utf-8")))

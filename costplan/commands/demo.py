@@ -60,6 +60,7 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
     from costplan.planner import PlanOptions, make_plan
     from costplan.planner.explain import landing_line
     from costplan.provisioner import Provisioner
+    from costplan.provisioner.realised import realised
     from costplan.provisioner.status import environment_status
     from costplan.report import render_catalogue_report, render_plan_report, render_status_report, write_report
     from costplan.sandbox import sandbox_settings
@@ -103,7 +104,9 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
             result = provisioner.apply(plan, DEMO_ENVIRONMENT, with_services=True)
             result.raise_for_failures("costplan demo")
             status = environment_status(provisioner, DEMO_ENVIRONMENT, currency=settings.currency).to_dict()
+            placed = realised(provisioner, plan, DEMO_ENVIRONMENT)
         notice_line(f"    {len(status['pools'])} pools DONE, {len(status['services'])} services running")
+        notice_line(f"    {placed.summary()}")
 
         notice_line("4/4 writing reports")
         written = [
