@@ -289,7 +289,7 @@ class Plan:
     # -- JSON ---------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan-JSON document (DESIGN.md section 4); `from_dict` reads it back."""
+        """The plan-JSON document (docs/planner.md section 2); `from_dict` reads it back."""
         return {
             "version": PLAN_FORMAT_VERSION,
             "monthly_cost": self.monthly_cost,

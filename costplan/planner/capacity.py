@@ -2,7 +2,7 @@
 
 A node's usable capacity is `(vcpus x mhz_per_vcpu - overhead_cpu_mhz) x (1 - headroom)` MHz
 and `(memory_gb x 1024 - overhead_memory_mb) x (1 - headroom)` MB, rounded down. The
-defaults come from the one documented sample (DESIGN.md section 2: an Azure B2s node,
+defaults come from the one documented sample (docs/planner.md section 1: an Azure B2s node,
 2 vCPU / 4 GB, reports 5586 MHz and 3903 MB, of which ~650 MHz / 728 MB are the platform's):
 the memory overhead 921 MB = 193 MB the scheduler never sees (4096 - 3903) + 728 MB reserved.
 Every value can be overridden globally and per provider name.
