@@ -219,7 +219,9 @@ class Landed:
                 plan_units,
                 method="the packing plus one node in every pool per round until the scheduler model lands on "
                 f">= {self.target:.0%} of the screening runs",
-                note="" if self.uniform_cost is not None else f"did not land within {UNIFORM_ROUNDS} rounds",
+                note=f"did not land within {UNIFORM_ROUNDS} rounds (or the time limit)"
+                if self.uniform_cost is None
+                else ("the packing lands as it is" if self.uniform_cost == self.packing_cost else ""),
             )
         ]
 

@@ -51,7 +51,7 @@ PEAK_METHOD = (
 )
 # Shares of the time left that each stage may use (the rest is kept for the stages after it).
 # The baseline search, by (scheduler stage on, peak plan to come); without the stage, as before it.
-SEARCH_SHARE = {(True, True): 0.35, (True, False): 0.45, (False, True): 0.7, (False, False): 0.85}
+SEARCH_SHARE = {(True, True): 0.5, (True, False): 0.6, (False, True): 0.7, (False, False): 0.85}
 LANDING_SHARE = 0.8  # the scheduler stage
 PEAK_SHARE = 0.6  # the peak plan
 ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
