@@ -69,6 +69,13 @@ MAX_SKIP = 3  # stack.go maxSkip
 SKIP_THRESHOLD = 0.0  # stack.go skipScoreThreshold
 MAX_FIT = 18.0  # rank.go binPackingMaxFitScore
 CONFIDENCE = 0.95
+BEST_FIT_METHOD = (
+    "the scheduler model's deterministic best-fit mode: services in submission order, each restricted to its "
+    "pools; each replica on the node with room and the highest Nomad score (binpack averaged with the job "
+    "anti-affinity penalty) over every eligible node, ties to the first node in plan order, spread services on "
+    "distinct nodes (the planner's packing rule; the platform does not enforce it); the first replica that "
+    "fits nowhere stops its service"
+)
 METHOD = (
     "Nomad's service scheduler (" + SOURCE + "): per service one evaluation over the ready nodes shuffled, "
     "at most max(2, ceil(log2 N)) fitting candidates from a persistent offset, binpack score averaged with the "
@@ -107,6 +114,10 @@ class Cluster:
     mem: IntArray  # [S]
     spread: BoolArray  # [S]
     service_pools: tuple[tuple[int, ...], ...]  # [S]
+    # [S] Nomad's `distinct_hosts` constraint (`DistinctHostsIterator`): a node holding a replica of
+    # the service is infeasible for another. No LayerOps field is known to send it, so a plan's model
+    # leaves it off; the planner's own packing rules may switch it on for spread services.
+    distinct_hosts: BoolArray | None = None
 
     @cached_property
     def cap_cpu(self) -> IntArray:
@@ -148,6 +159,7 @@ class Cluster:
             mem=self.mem,
             spread=self.spread,
             service_pools=self.service_pools,
+            distinct_hosts=self.distinct_hosts,
         )
 
 
@@ -163,8 +175,11 @@ def make_cluster(
     pools: Sequence[Pool],
     node_pool: Sequence[int] | IntArray,
     service_pools: Sequence[Sequence[int]] | None = None,
+    *,
+    distinct_hosts: bool = False,
 ) -> Cluster:
-    """A `Cluster`; without `service_pools`, each service may use the pools `may_host` allows, in pool order."""
+    """A `Cluster`; without `service_pools`, each service may use the pools `may_host` allows, in pool
+    order. `distinct_hosts`: spread services get Nomad's distinct-hosts constraint."""
     if service_pools is None:
         service_pools = [[p for p, pool in enumerate(pools) if may_host(spec, pool)] for spec in services]
     return Cluster(
@@ -175,6 +190,7 @@ def make_cluster(
         mem=np.asarray([s.memory_mb for s in services], dtype=np.int64).reshape(-1),
         spread=np.asarray([s.spread for s in services], dtype=bool).reshape(-1),
         service_pools=tuple(tuple(int(p) for p in sp) for sp in service_pools),
+        distinct_hosts=np.asarray([s.spread for s in services], dtype=bool).reshape(-1) if distinct_hosts else None,
     )
 
 
@@ -189,7 +205,7 @@ class PlanView:
     count_max: IntArray  # [S]
 
 
-def from_plan(plan: Plan, *, peak: bool = False) -> PlanView:
+def from_plan(plan: Plan, *, peak: bool = False, distinct_hosts: bool = False) -> PlanView:
     """The plan's nodes (or its peak nodes), pools, `Plan.pools_of` and `Plan.ordered_services()`.
 
     A pool's room is count_max minus its nodes in that list; pool names a service lists that the
@@ -200,7 +216,7 @@ def from_plan(plan: Plan, *, peak: bool = False) -> PlanView:
     per_pool = np.bincount(np.asarray(node_pool, dtype=np.int64), minlength=len(plan.pools))
     pools = [_pool(p, int(per_pool[i])) for i, p in enumerate(plan.pools)]
     service_pools = [[index[name] for name in plan.pools_of(s.name) if name in index] for s in plan.services]
-    cluster = make_cluster(plan.services, pools, node_pool, service_pools)
+    cluster = make_cluster(plan.services, pools, node_pool, service_pools, distinct_hosts=distinct_hosts)
     names = {s.name: i for i, s in enumerate(plan.services)}
     counts = np.zeros((len(plan.services), len(node_pool)), dtype=np.int64)
     kept = [n for n in nodes if n.pool in index]
@@ -377,11 +393,12 @@ def _evaluate(
     c, m = int(cluster.cpu[s]), int(cluster.mem[s])
     if len(eligible) == 0:
         return want.copy()
+    distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
     if gens is None:
-        _best_fit(cluster, eligible, want, desired, c, m, state, here, missing)
+        _best_fit(cluster, eligible, want, desired, c, m, distinct, state, here, missing)
     else:
         walk = np.stack([eligible[g.permutation(len(eligible))] for g in gens])
-        _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, state, here, missing)
+        _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, distinct, state, here, missing)
     return missing
 
 
@@ -392,6 +409,7 @@ def _best_fit(
     desired: int,
     c: int,
     m: int,
+    distinct: bool,
     state: _State,
     here: IntArray,
     missing: IntArray,
@@ -405,6 +423,8 @@ def _best_fit(
         fc = state.free_cpu[rows[:, None], eligible]
         fm = state.free_mem[rows[:, None], eligible]
         fit = (fc >= c) & (fm >= m)
+        if distinct:
+            fit &= here[rows[:, None], eligible] == 0
         score = np.where(fit, _scores(cluster, eligible, fc, fm, here[rows[:, None], eligible], c, m, desired), -np.inf)
         pick = np.argmax(score, axis=1)
         ok = fit[np.arange(len(rows)), pick]
@@ -422,6 +442,7 @@ def _nomad(
     desired: int,
     c: int,
     m: int,
+    distinct: bool,
     state: _State,
     here: IntArray,
     missing: IntArray,
@@ -434,6 +455,8 @@ def _nomad(
     runs, size = walk.shape
     line = np.arange(runs)[:, None]
     fits = (state.free_cpu[line, walk] >= c) & (state.free_mem[line, walk] >= m)  # [R, M] in walk order
+    if distinct:
+        fits &= here[line, walk] == 0
     need = limit_ + MAX_SKIP
     window = min(size, 4 * need)
     offset = np.zeros(runs, dtype=np.int64)
@@ -457,7 +480,7 @@ def _nomad(
         done, spot = rows[ok], at[ok]
         node = walk[done, spot]
         _place(state, here, done, node, c, m)
-        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m)
+        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m) & ~distinct
         failed = rows[~ok]
         missing[failed] = want[failed] - k
         alive[failed] = False
@@ -609,6 +632,8 @@ def score_nodes(cluster: Cluster, s: int, *, present: IntArray | None = None, de
     nodes = np.arange(cluster.n_nodes)
     score = _scores(cluster, nodes, free_cpu[0], free_mem[0], start[s], c, m, count)
     fit = cluster.eligible_nodes(s) & (free_cpu[0] >= c) & (free_mem[0] >= m)
+    if cluster.distinct_hosts is not None and cluster.distinct_hosts[s]:
+        fit &= start[s] == 0
     out: FloatArray = np.where(fit, score, -np.inf)
     return out
 

@@ -396,3 +396,17 @@ def test_lost_node_failures_re_places_on_the_others() -> None:
     assert scheduler.lost_node_failures(cluster, np.asarray([[0, 2]])) == [1]
     roomy = one_pool_cluster([svc], [(7000, 4000), (7000, 4000)])
     assert scheduler.lost_node_failures(roomy, np.asarray([[1, 1]])) == []
+
+
+def test_distinct_hosts_when_asked_for_keeps_spread_replicas_apart() -> None:
+    """feasible.go DistinctHostsIterator (NOMAD): with `distinct_hosts`, a node that holds a replica
+    of the job is infeasible for the next one; so 3 replicas need 3 nodes. The planner's own
+    deterministic checks switch it on for spread services; the platform's model leaves it off."""
+    svc = service("svc", 3, 100, 100, spread=True)
+    pools = [Pool("p", 4000, 4000)]
+    strict = make_cluster([svc], pools, [0, 0, 0], distinct_hosts=True)
+    assert scheduler.schedule(strict, [3], [0], mode="best-fit").placed.tolist() == [[1, 1, 1]]
+    assert scheduler.estimate(strict, [3], [0], runs=20).spread_kept == {"svc": 1.0}
+    short = make_cluster([svc], pools, [0, 0], distinct_hosts=True)
+    assert scheduler.schedule(short, [3], [0], mode="best-fit").failed == {"svc": 1}
+    assert scheduler.schedule(make_cluster([svc], pools, [0, 0]), [3], [0], mode="best-fit").lands
