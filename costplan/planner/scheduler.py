@@ -41,7 +41,7 @@ run is the same whatever the run count), vectorised over the runs: numpy only, n
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -282,8 +282,21 @@ def limit_options(
 ) -> tuple[list[int], int]:
     """The options `LimitIterator` returns, in order, over a `StaticIterator` walk of `scores` from
     `offset` (None: the node is filtered out), and the walk's offset afterwards. A port of select.go."""
-    n = len(scores)
+    return _limit(scores.__getitem__, len(scores), offset, limit, max_skip=max_skip, threshold=threshold)
+
+
+def _limit(
+    score_at: Callable[[int], float | None],
+    n: int,
+    offset: int,
+    limit: int,
+    *,
+    max_skip: int = MAX_SKIP,
+    threshold: float = SKIP_THRESHOLD,
+) -> tuple[list[int], int]:
+    """`limit_options` over positions 0..n-1 whose scores `score_at` computes when the walk gets there."""
     state = {"offset": offset, "seen": 0}
+    known: dict[int, float] = {}
 
     def source() -> int | None:  # StaticIterator.Next, then the filters (infeasible nodes passed over)
         while True:
@@ -295,7 +308,9 @@ def limit_options(
             i = state["offset"]
             state["offset"] += 1
             state["seen"] += 1
-            if scores[i] is not None:
+            value = score_at(i)
+            if value is not None:
+                known[i] = value
                 return i
 
     seen, skipped_index = 0, 0
@@ -315,7 +330,7 @@ def limit_options(
         if option is None:
             break
         if len(skipped) < max_skip:
-            while option is not None and _score(scores, option) <= threshold and len(skipped) < max_skip:
+            while option is not None and known[option] <= threshold and len(skipped) < max_skip:
                 skipped.append(option)
                 option = source()
         seen += 1
@@ -329,18 +344,24 @@ def limit_options(
 
 def nomad_select(scores: Sequence[float | None], offset: int, limit: int) -> tuple[int | None, int]:
     """`MaxScoreIterator` over `limit_options`: the chosen position (first strict maximum) and the new offset."""
-    options, offset = limit_options(scores, offset, limit)
+    return _select(scores.__getitem__, len(scores), offset, limit)
+
+
+def _select(score_at: Callable[[int], float | None], n: int, offset: int, limit: int) -> tuple[int | None, int]:
+    scores: dict[int, float] = {}
+
+    def remembered(i: int) -> float | None:
+        value = score_at(i)
+        if value is not None:
+            scores[i] = value
+        return value
+
+    options, offset = _limit(remembered, n, offset, limit)
     best: int | None = None
     for i in options:
-        if best is None or _score(scores, i) > _score(scores, best):
+        if best is None or scores[i] > scores[best]:
             best = i
     return best, offset
-
-
-def _score(scores: Sequence[float | None], i: int) -> float:
-    value = scores[i]
-    assert value is not None
-    return value
 
 
 def binpack_score(cap_cpu: int, cap_mem: int, used_cpu: int, used_mem: int) -> float:
@@ -396,6 +417,11 @@ def _evaluate(
     distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
     if gens is None:
         _best_fit(cluster, eligible, want, desired, c, m, distinct, state, here, missing)
+    elif len(gens) == 1:  # one run: walk it node by node (numpy pays off over many runs)
+        walk = eligible[gens[0].permutation(len(eligible))]
+        missing[0] = _walk_one(
+            cluster, walk, limit(int(ready.sum())), int(want[0]), desired, c, m, distinct, state, here
+        )
     else:
         walk = np.stack([eligible[g.permutation(len(eligible))] for g in gens])
         _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, distinct, state, here, missing)
@@ -484,6 +510,48 @@ def _nomad(
         failed = rows[~ok]
         missing[failed] = want[failed] - k
         alive[failed] = False
+
+
+def _walk_one(
+    cluster: Cluster,
+    walk: IntArray,
+    limit_: int,
+    want: int,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    state: _State,
+    here: IntArray,
+) -> int:
+    """One run's evaluation, literally (`_select` per replica, a node scored when the walk reaches
+    it): the same placements as `_nomad` makes for that run. Returns the replicas that did not land."""
+    nodes = walk.tolist()
+    cap_cpu, cap_mem = cluster.cap_cpu.tolist(), cluster.cap_mem.tolist()
+    free_cpu, free_mem, held = state.free_cpu[0].tolist(), state.free_mem[0].tolist(), here[0].tolist()
+
+    def score_at(i: int) -> float | None:
+        n = nodes[i]
+        fc, fm, h = free_cpu[n], free_mem[n], held[n]
+        if fc < c or fm < m or (distinct and h):
+            return None
+        fit = binpack_score(cap_cpu[n], cap_mem[n], cap_cpu[n] - fc + c, cap_mem[n] - fm + m) / MAX_FIT
+        return (fit + -(h + 1) / max(desired, 1)) / 2.0 if h else fit
+
+    offset, lost = 0, 0
+    for k in range(want):
+        pick, offset = _select(score_at, len(nodes), offset, limit_)
+        if pick is None:
+            lost = want - k
+            break
+        n = nodes[pick]
+        free_cpu[n] -= c
+        free_mem[n] -= m
+        held[n] += 1
+    state.free_cpu[0] = free_cpu
+    state.free_mem[0] = free_mem
+    here[0] = held
+    return lost
 
 
 def _first_fits(

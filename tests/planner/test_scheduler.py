@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -298,13 +299,35 @@ def test_spread_is_measured_not_enforced() -> None:
 
 
 def test_vectorised_walk_equals_the_literal_port() -> None:
-    """The fast path (windows over the walk, all runs at once) places exactly as a per-node port of
-    the iterators (`nomad_select` at every replica), over random clusters small and large."""
+    """The fast path (all runs at once, the first limit + 3 nodes with room from windows of the walk)
+    places exactly as a per-node port of the iterators (`nomad_select` at every replica, as `schedule`
+    does for one run), over random clusters small and large."""
     for seed in range(24):
         cluster, demand, order = random_cluster(seed, n_nodes=[3, 12, 90][seed % 3])
-        fast = scheduler.schedule(cluster, demand, order, rng=np.random.default_rng(seed))
         placed, missing = literal_schedule(cluster, demand, order, np.random.default_rng(seed))
-        assert np.array_equal(fast.placed, placed) and np.array_equal(fast.missing, missing), seed
+        single = scheduler.schedule(cluster, demand, order, rng=np.random.default_rng(seed))
+        assert np.array_equal(single.placed, placed) and np.array_equal(single.missing, missing), seed
+        fast_placed, fast_missing = batched_schedule(cluster, demand, order, seed)
+        assert np.array_equal(fast_placed, placed) and np.array_equal(fast_missing, missing), seed
+
+
+def batched_schedule(cluster: Cluster, demand: Sequence[int], order: Sequence[int], seed: int) -> tuple[Any, Any]:
+    """Run 0 of a vectorised batch of two runs (both seeded alike), as `estimate` evaluates them."""
+    gens = [np.random.default_rng(seed), np.random.default_rng(seed)]
+    state = scheduler._State(
+        np.repeat(cluster.cap_cpu[None, :], 2, axis=0).copy(), np.repeat(cluster.cap_mem[None, :], 2, axis=0).copy()
+    )
+    placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
+    missing = np.zeros(cluster.n_services, dtype=np.int64)
+    ready = np.ones(cluster.n_nodes, dtype=bool)
+    for s in order:
+        if not demand[s]:
+            continue
+        here = np.zeros((2, cluster.n_nodes), dtype=np.int64)
+        lost = scheduler._evaluate(cluster, s, np.full(2, demand[s]), demand[s], state, here, ready, gens)
+        assert lost[0] == lost[1] and np.array_equal(here[0], here[1])
+        placed[s], missing[s] = here[0], lost[0]
+    return placed, missing
 
 
 def random_cluster(seed: int, n_nodes: int) -> tuple[Cluster, list[int], list[int]]:
