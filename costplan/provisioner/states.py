@@ -27,9 +27,9 @@ def counts_known(status: PoolStatus) -> bool:
     """Whether the answer carries instance counts: the documented DONE answer to
     `includeMetrics=false` has countRunning and every total at 0 although count is 1, so
     zeros there may mean "not measured" rather than "nothing running"."""
-    totals = (status.total_cpu_mhz, status.total_reserved_cpu_mhz)
-    totals += (status.total_memory_mb, status.total_reserved_memory_mb)
-    return status.count_running > 0 or any(totals)
+    cpu = status.total_cpu_mhz or status.total_reserved_cpu_mhz
+    memory = status.total_memory_mb or status.total_reserved_memory_mb
+    return status.count_running > 0 or bool(cpu or memory)
 
 
 def pool_ready(status: PoolStatus) -> bool:
