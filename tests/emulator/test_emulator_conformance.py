@@ -175,6 +175,24 @@ def test_the_documented_curl_commands_answer_as_documented(reading: str) -> None
             assert differences <= VOLATILE.get(example["name"], set()), (example["name"], sorted(differences))
 
 
+def test_serve_help_says_which_key_works_and_both_readings_of_done() -> None:
+    from click.testing import CliRunner
+
+    from costplan.cli import cli
+
+    text = " ".join(CliRunner().invoke(cli, ["emulator", "serve", "--help"]).output.split())
+    assert "example key (key id LYPFNN8BTS9GBQFRIXCHGWJXU) unless COSTPLAN_EMULATOR_API_KEYS" in text
+    assert "COSTPLAN_EMULATOR_DONE_READING" in text and "metrics (default)" in text and "early DONE as soon" in text
+
+
+def test_configured_keys_replace_the_documented_one_as_the_help_says() -> None:
+    listing = Curl.parse(EXAMPLES[0]["request"])
+    with emulator_serve(api_keys="LYPOWNKEY:own-secret") as host, httpx.Client(timeout=5) as client:
+        assert listing.send(client, host).status_code == 401
+        own = client.get(f"{host}/v1/workspaces", headers={"X-API-KEY": "LYPOWNKEY:own-secret"})
+        assert own.status_code == 200
+
+
 def test_the_curl_parser_reads_every_part_of_a_command() -> None:
     create_pool = Curl.parse(next(e["request"] for e in EXAMPLES if e["name"] == "create_pool"))
     assert create_pool.method == "POST"
