@@ -48,7 +48,7 @@ from costplan.planner.capacity import matches_provider
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
 from costplan.planner.problem import IntArray
-from costplan.plans import Alternative, PlacementEstimate, from_units
+from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
 FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
@@ -180,28 +180,21 @@ class Landed:
     def order(self, specs: Sequence[ServiceSpec]) -> tuple[str, ...]:
         return tuple(specs[s].name for s in self.submission)
 
-    def estimate(self, specs: Sequence[ServiceSpec], cost_units: int) -> PlacementEstimate | None:
+    def estimate(self, plan: Plan) -> PlacementEstimate | None:
+        """The plan's `placement` block: the model run on the plan as its JSON states it (pools and
+        their count_max, service pool lists, submission order), with autoscaling, the same seeds
+        and run count as the stage: what `verify` recomputes."""
         if self.landing is None:
             return None
-        spread = [s.name for s in specs if s.spread and s.count_min > 1]
-        landing = self.landing
-        return PlacementEstimate(
-            model=landing.mode,
-            source=scheduler.SOURCE,
-            runs=landing.runs,
-            seed=landing.seed,
-            landed_runs=landing.landed,
-            landing_probability=round(landing.probability, 6),
-            landing_lower_bound=round(landing.lower_bound, 6),
+        view = scheduler.from_plan(plan)
+        landing = scheduler.estimate(
+            view.cluster, view.count_min, view.order, runs=self.landing.runs, seed=self.landing.seed
+        )
+        spread = any(s.spread and s.count_min > 1 for s in plan.services)
+        return landing.placement(
             target=self.target,
-            extra_nodes_expected=round(landing.extra_nodes_expected, 4),
-            extra_nodes_p95=landing.extra_nodes_p95,
-            extra_monthly_cost_expected=landing.extra_cost_expected,
-            extra_monthly_cost_p95=landing.extra_cost_p95,
-            spread_kept={name: round(landing.spread_kept.get(name, 1.0), 6) for name in spread},
-            spread_enforced=False,
             packing_cost=from_units(self.packing_cost),
-            premium=from_units(cost_units - self.packing_cost),
+            premium=from_units(to_units(plan.monthly_cost) - self.packing_cost),
             deterministic_lands=self.deterministic,
             note="; ".join(x for x in (self.note, SPREAD_NOTE if spread else "") if x),
         )
@@ -252,7 +245,7 @@ def land(
     deadline: float,
 ) -> Landed:
     """The cheapest candidate (module docstring) the model lands on >= `options.landing` of the runs."""
-    judge = _Judge(types, specs, options, deadline)
+    judge = _Judge(types, specs, options, deadline, names)
     packing_cost = layout.cost(types)
     screened: list[_Judged] = []
     for config in _candidates(types, specs, layout):  # all at the packing's cost: the first that lands wins
@@ -268,9 +261,9 @@ def land(
     note = ""
     if best is None:
         note = "no candidate met the target within the time limit: one pool per service (lands on every run)"
-        best = judge.run(_per_service(types, specs), options.landing_runs)
+        best = judge.run(_per_service(types, specs), options.landing_runs, autoscale=False)
     elif best.landing.runs < options.landing_runs:
-        best = judge.run(best.config, options.landing_runs)
+        best = judge.run(best.config, options.landing_runs, autoscale=False)
     landed = _landed(types, names, specs, best, packing_cost, options, deadline)
     return replace(
         landed,
@@ -351,6 +344,21 @@ def _candidates(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layou
     return out + more
 
 
+def _canonical(config: _Config, names: dict[int, str]) -> _Config:
+    """The candidate as its plan will list it: pools in name order, nodes by pool name (stable), so
+    that the model's seeded runs here are the runs `verify` recomputes from the plan JSON."""
+    pool_names = part_names(names, config.pool_types)
+    pools = sorted(range(len(config.pool_types)), key=lambda p: pool_names[p])
+    new = {old: i for i, old in enumerate(pools)}
+    nodes = sorted(range(len(config.node_pool)), key=lambda n: (pool_names[config.node_pool[n]], n))
+    return replace(
+        config,
+        pool_types=tuple(config.pool_types[p] for p in pools),
+        node_pool=tuple(new[config.node_pool[n]] for n in nodes),
+        allowed=tuple(tuple(new[p] for p in pools_of) for pools_of in config.allowed),
+    )
+
+
 def _nodes_of(config: _Config, s: int) -> list[int]:
     mine = set(config.allowed[s])
     return [n for n, p in enumerate(config.node_pool) if p in mine]
@@ -409,8 +417,15 @@ def _cluster(types: pd.DataFrame, specs: Sequence[ServiceSpec], config: _Config,
 class _Judge:
     """Runs the model on candidates within the stage's deadline, and remembers what it judged."""
 
-    def __init__(self, types: pd.DataFrame, specs: Sequence[ServiceSpec], options: PlanOptions, deadline: float):
-        self.types, self.specs, self.options, self.deadline = types, specs, options, deadline
+    def __init__(
+        self,
+        types: pd.DataFrame,
+        specs: Sequence[ServiceSpec],
+        options: PlanOptions,
+        deadline: float,
+        names: dict[int, str],
+    ) -> None:
+        self.types, self.specs, self.options, self.deadline, self.names = types, specs, options, deadline, names
         self.demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
         self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
         self.price = types["price_units"].to_numpy(dtype=np.int64)
@@ -422,6 +437,7 @@ class _Judge:
 
     def run(self, config: _Config, runs: int, *, autoscale: bool = True) -> _Judged:
         began = time.monotonic()
+        config = _canonical(config, self.names)
         cluster = _cluster(self.types, self.specs, config, self.room)
         landing = scheduler.estimate(
             cluster, self.demand, config.order, runs=runs, seed=self.options.landing_seed, autoscale=autoscale
@@ -539,7 +555,7 @@ def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
     for candidate in sorted(found, key=lambda j: (j.cost, j.config.added)):  # stable: first found first
         if candidate.landing.runs >= judge.options.landing_runs:
             return candidate
-        full = judge.run(candidate.config, judge.options.landing_runs)
+        full = judge.run(candidate.config, judge.options.landing_runs, autoscale=False)
         if judge.meets(full):
             return full
         if not judge.time_left():

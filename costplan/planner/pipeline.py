@@ -27,8 +27,8 @@ from costplan.planner.greedy import class_types, ffd
 from costplan.planner.landing import Landed, land, one_pool_per_service, unstaged
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
-from costplan.planner.placement import METHOD as PLACEMENT_METHOD
 from costplan.planner.problem import Packing, Problem, build_problem
+from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
 from costplan.planner.search import SearchResult, solve
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
@@ -291,12 +291,6 @@ def _assemble(
             nodes=build_nodes(rows, peak.layout, names, specs),
         )
     first = next((a for a in alternatives if a.kind == "baseline_ffd"), None)
-    placement = landed.estimate(specs, cost_units)
-    explanations = Explanations(
-        summary=explain.summary(cost_units, bound_units, currency, pools, len(nodes), first, placement),
-        bound=f"{found.result.bound_method}; plan found by {found.result.method}",
-        pools=explain.pool_explanations(pools, nodes),
-    )
     assumptions: dict[str, Any] = {
         "capacity": options.capacity.to_dict(),
         "options": options.to_dict(),
@@ -308,13 +302,6 @@ def _assemble(
         "n_plus_one": {"method": N_PLUS_ONE_METHOD, "spare_nodes": found.spares} if options.n_plus_one else None,
         "placement_simulation": PLACEMENT_METHOD,
         "scheduler_stage": landed.to_dict(currency),
-        "solver": {
-            "engine": "HiGHS",
-            "method": found.result.method,
-            "bound": found.result.bound_method,
-            "seconds": round(clock.elapsed(), 3),
-            "stats": found.result.stats,
-        },
     }
     draft = Plan(
         monthly_cost=monthly_cost,
@@ -327,16 +314,32 @@ def _assemble(
         pools=pools,
         nodes=nodes,
         services=specs,
-        assumptions=assumptions,
         alternatives=alternatives,
-        explanations=explanations,
         peak=peak_plan,
         service_pools=landed.service_pools(specs),
         submission_order=landed.order(specs),
-        placement=placement,
     )
+    placement = landed.estimate(draft)
     ok, failed = placement_of(draft)
-    return replace(draft, placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD))
+    explanations = Explanations(
+        summary=explain.summary(cost_units, bound_units, currency, pools, len(nodes), first, placement),
+        bound=f"{found.result.bound_method}; plan found by {found.result.method}",
+        pools=explain.pool_explanations(pools, nodes),
+    )
+    assumptions["solver"] = {
+        "engine": "HiGHS",
+        "method": found.result.method,
+        "bound": found.result.bound_method,
+        "seconds": round(clock.elapsed(), 3),
+        "stats": found.result.stats,
+    }
+    return replace(
+        draft,
+        assumptions=assumptions,
+        explanations=explanations,
+        placement=placement,
+        placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD),
+    )
 
 
 def _solve(

@@ -41,7 +41,7 @@ run is the same whatever the run count), vectorised over the runs: numpy only, n
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -69,6 +69,13 @@ MAX_SKIP = 3  # stack.go maxSkip
 SKIP_THRESHOLD = 0.0  # stack.go skipScoreThreshold
 MAX_FIT = 18.0  # rank.go binPackingMaxFitScore
 CONFIDENCE = 0.95
+BEST_FIT_METHOD = (
+    "the scheduler model's deterministic best-fit mode: services in submission order, each restricted to its "
+    "pools; each replica on the node with room and the highest Nomad score (binpack averaged with the job "
+    "anti-affinity penalty) over every eligible node, ties to the first node in plan order, spread services on "
+    "distinct nodes (the planner's packing rule; the platform does not enforce it); the first replica that "
+    "fits nowhere stops its service"
+)
 METHOD = (
     "Nomad's service scheduler (" + SOURCE + "): per service one evaluation over the ready nodes shuffled, "
     "at most max(2, ceil(log2 N)) fitting candidates from a persistent offset, binpack score averaged with the "
@@ -107,6 +114,10 @@ class Cluster:
     mem: IntArray  # [S]
     spread: BoolArray  # [S]
     service_pools: tuple[tuple[int, ...], ...]  # [S]
+    # [S] Nomad's `distinct_hosts` constraint (`DistinctHostsIterator`): a node holding a replica of
+    # the service is infeasible for another. No LayerOps field is known to send it, so a plan's model
+    # leaves it off; the planner's own packing rules may switch it on for spread services.
+    distinct_hosts: BoolArray | None = None
 
     @cached_property
     def cap_cpu(self) -> IntArray:
@@ -148,6 +159,7 @@ class Cluster:
             mem=self.mem,
             spread=self.spread,
             service_pools=self.service_pools,
+            distinct_hosts=self.distinct_hosts,
         )
 
 
@@ -163,8 +175,11 @@ def make_cluster(
     pools: Sequence[Pool],
     node_pool: Sequence[int] | IntArray,
     service_pools: Sequence[Sequence[int]] | None = None,
+    *,
+    distinct_hosts: bool = False,
 ) -> Cluster:
-    """A `Cluster`; without `service_pools`, each service may use the pools `may_host` allows, in pool order."""
+    """A `Cluster`; without `service_pools`, each service may use the pools `may_host` allows, in pool
+    order. `distinct_hosts`: spread services get Nomad's distinct-hosts constraint."""
     if service_pools is None:
         service_pools = [[p for p, pool in enumerate(pools) if may_host(spec, pool)] for spec in services]
     return Cluster(
@@ -175,6 +190,7 @@ def make_cluster(
         mem=np.asarray([s.memory_mb for s in services], dtype=np.int64).reshape(-1),
         spread=np.asarray([s.spread for s in services], dtype=bool).reshape(-1),
         service_pools=tuple(tuple(int(p) for p in sp) for sp in service_pools),
+        distinct_hosts=np.asarray([s.spread for s in services], dtype=bool).reshape(-1) if distinct_hosts else None,
     )
 
 
@@ -189,7 +205,7 @@ class PlanView:
     count_max: IntArray  # [S]
 
 
-def from_plan(plan: Plan, *, peak: bool = False) -> PlanView:
+def from_plan(plan: Plan, *, peak: bool = False, distinct_hosts: bool = False) -> PlanView:
     """The plan's nodes (or its peak nodes), pools, `Plan.pools_of` and `Plan.ordered_services()`.
 
     A pool's room is count_max minus its nodes in that list; pool names a service lists that the
@@ -200,7 +216,7 @@ def from_plan(plan: Plan, *, peak: bool = False) -> PlanView:
     per_pool = np.bincount(np.asarray(node_pool, dtype=np.int64), minlength=len(plan.pools))
     pools = [_pool(p, int(per_pool[i])) for i, p in enumerate(plan.pools)]
     service_pools = [[index[name] for name in plan.pools_of(s.name) if name in index] for s in plan.services]
-    cluster = make_cluster(plan.services, pools, node_pool, service_pools)
+    cluster = make_cluster(plan.services, pools, node_pool, service_pools, distinct_hosts=distinct_hosts)
     names = {s.name: i for i, s in enumerate(plan.services)}
     counts = np.zeros((len(plan.services), len(node_pool)), dtype=np.int64)
     kept = [n for n in nodes if n.pool in index]
@@ -266,8 +282,21 @@ def limit_options(
 ) -> tuple[list[int], int]:
     """The options `LimitIterator` returns, in order, over a `StaticIterator` walk of `scores` from
     `offset` (None: the node is filtered out), and the walk's offset afterwards. A port of select.go."""
-    n = len(scores)
+    return _limit(scores.__getitem__, len(scores), offset, limit, max_skip=max_skip, threshold=threshold)
+
+
+def _limit(
+    score_at: Callable[[int], float | None],
+    n: int,
+    offset: int,
+    limit: int,
+    *,
+    max_skip: int = MAX_SKIP,
+    threshold: float = SKIP_THRESHOLD,
+) -> tuple[list[int], int]:
+    """`limit_options` over positions 0..n-1 whose scores `score_at` computes when the walk gets there."""
     state = {"offset": offset, "seen": 0}
+    known: dict[int, float] = {}
 
     def source() -> int | None:  # StaticIterator.Next, then the filters (infeasible nodes passed over)
         while True:
@@ -279,7 +308,9 @@ def limit_options(
             i = state["offset"]
             state["offset"] += 1
             state["seen"] += 1
-            if scores[i] is not None:
+            value = score_at(i)
+            if value is not None:
+                known[i] = value
                 return i
 
     seen, skipped_index = 0, 0
@@ -299,7 +330,7 @@ def limit_options(
         if option is None:
             break
         if len(skipped) < max_skip:
-            while option is not None and _score(scores, option) <= threshold and len(skipped) < max_skip:
+            while option is not None and known[option] <= threshold and len(skipped) < max_skip:
                 skipped.append(option)
                 option = source()
         seen += 1
@@ -313,18 +344,24 @@ def limit_options(
 
 def nomad_select(scores: Sequence[float | None], offset: int, limit: int) -> tuple[int | None, int]:
     """`MaxScoreIterator` over `limit_options`: the chosen position (first strict maximum) and the new offset."""
-    options, offset = limit_options(scores, offset, limit)
+    return _select(scores.__getitem__, len(scores), offset, limit)
+
+
+def _select(score_at: Callable[[int], float | None], n: int, offset: int, limit: int) -> tuple[int | None, int]:
+    scores: dict[int, float] = {}
+
+    def remembered(i: int) -> float | None:
+        value = score_at(i)
+        if value is not None:
+            scores[i] = value
+        return value
+
+    options, offset = _limit(remembered, n, offset, limit)
     best: int | None = None
     for i in options:
-        if best is None or _score(scores, i) > _score(scores, best):
+        if best is None or scores[i] > scores[best]:
             best = i
     return best, offset
-
-
-def _score(scores: Sequence[float | None], i: int) -> float:
-    value = scores[i]
-    assert value is not None
-    return value
 
 
 def binpack_score(cap_cpu: int, cap_mem: int, used_cpu: int, used_mem: int) -> float:
@@ -377,11 +414,17 @@ def _evaluate(
     c, m = int(cluster.cpu[s]), int(cluster.mem[s])
     if len(eligible) == 0:
         return want.copy()
+    distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
     if gens is None:
-        _best_fit(cluster, eligible, want, desired, c, m, state, here, missing)
+        _best_fit(cluster, eligible, want, desired, c, m, distinct, state, here, missing)
+    elif len(gens) == 1:  # one run: walk it node by node (numpy pays off over many runs)
+        walk = eligible[gens[0].permutation(len(eligible))]
+        missing[0] = _walk_one(
+            cluster, walk, limit(int(ready.sum())), int(want[0]), desired, c, m, distinct, state, here
+        )
     else:
         walk = np.stack([eligible[g.permutation(len(eligible))] for g in gens])
-        _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, state, here, missing)
+        _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, distinct, state, here, missing)
     return missing
 
 
@@ -392,6 +435,7 @@ def _best_fit(
     desired: int,
     c: int,
     m: int,
+    distinct: bool,
     state: _State,
     here: IntArray,
     missing: IntArray,
@@ -405,6 +449,8 @@ def _best_fit(
         fc = state.free_cpu[rows[:, None], eligible]
         fm = state.free_mem[rows[:, None], eligible]
         fit = (fc >= c) & (fm >= m)
+        if distinct:
+            fit &= here[rows[:, None], eligible] == 0
         score = np.where(fit, _scores(cluster, eligible, fc, fm, here[rows[:, None], eligible], c, m, desired), -np.inf)
         pick = np.argmax(score, axis=1)
         ok = fit[np.arange(len(rows)), pick]
@@ -422,6 +468,7 @@ def _nomad(
     desired: int,
     c: int,
     m: int,
+    distinct: bool,
     state: _State,
     here: IntArray,
     missing: IntArray,
@@ -434,6 +481,8 @@ def _nomad(
     runs, size = walk.shape
     line = np.arange(runs)[:, None]
     fits = (state.free_cpu[line, walk] >= c) & (state.free_mem[line, walk] >= m)  # [R, M] in walk order
+    if distinct:
+        fits &= here[line, walk] == 0
     need = limit_ + MAX_SKIP
     window = min(size, 4 * need)
     offset = np.zeros(runs, dtype=np.int64)
@@ -457,10 +506,52 @@ def _nomad(
         done, spot = rows[ok], at[ok]
         node = walk[done, spot]
         _place(state, here, done, node, c, m)
-        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m)
+        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m) & ~distinct
         failed = rows[~ok]
         missing[failed] = want[failed] - k
         alive[failed] = False
+
+
+def _walk_one(
+    cluster: Cluster,
+    walk: IntArray,
+    limit_: int,
+    want: int,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    state: _State,
+    here: IntArray,
+) -> int:
+    """One run's evaluation, literally (`_select` per replica, a node scored when the walk reaches
+    it): the same placements as `_nomad` makes for that run. Returns the replicas that did not land."""
+    nodes = walk.tolist()
+    cap_cpu, cap_mem = cluster.cap_cpu.tolist(), cluster.cap_mem.tolist()
+    free_cpu, free_mem, held = state.free_cpu[0].tolist(), state.free_mem[0].tolist(), here[0].tolist()
+
+    def score_at(i: int) -> float | None:
+        n = nodes[i]
+        fc, fm, h = free_cpu[n], free_mem[n], held[n]
+        if fc < c or fm < m or (distinct and h):
+            return None
+        fit = binpack_score(cap_cpu[n], cap_mem[n], cap_cpu[n] - fc + c, cap_mem[n] - fm + m) / MAX_FIT
+        return (fit + -(h + 1) / max(desired, 1)) / 2.0 if h else fit
+
+    offset, lost = 0, 0
+    for k in range(want):
+        pick, offset = _select(score_at, len(nodes), offset, limit_)
+        if pick is None:
+            lost = want - k
+            break
+        n = nodes[pick]
+        free_cpu[n] -= c
+        free_mem[n] -= m
+        held[n] += 1
+    state.free_cpu[0] = free_cpu
+    state.free_mem[0] = free_mem
+    here[0] = held
+    return lost
 
 
 def _first_fits(
@@ -609,6 +700,8 @@ def score_nodes(cluster: Cluster, s: int, *, present: IntArray | None = None, de
     nodes = np.arange(cluster.n_nodes)
     score = _scores(cluster, nodes, free_cpu[0], free_mem[0], start[s], c, m, count)
     fit = cluster.eligible_nodes(s) & (free_cpu[0] >= c) & (free_mem[0] >= m)
+    if cluster.distinct_hosts is not None and cluster.distinct_hosts[s]:
+        fit &= start[s] == 0
     out: FloatArray = np.where(fit, score, -np.inf)
     return out
 

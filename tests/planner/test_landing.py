@@ -89,7 +89,7 @@ def test_verification_catches_an_edited_placement_block() -> None:
     edited = replace(plan, placement=replace(plan.placement, premium=plan.placement.premium + 1))
     with pytest.raises(PlanVerificationError, match="premium"):
         verify_plan(edited)
-    with pytest.raises(PlanVerificationError, match="not plan pools"):
+    with pytest.raises(PlanVerificationError, match="not a pool of the plan"):
         verify_plan(replace(plan, service_pools={**plan.service_pools, "s0": ("cp-nowhere",)}))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -298,13 +299,35 @@ def test_spread_is_measured_not_enforced() -> None:
 
 
 def test_vectorised_walk_equals_the_literal_port() -> None:
-    """The fast path (windows over the walk, all runs at once) places exactly as a per-node port of
-    the iterators (`nomad_select` at every replica), over random clusters small and large."""
+    """The fast path (all runs at once, the first limit + 3 nodes with room from windows of the walk)
+    places exactly as a per-node port of the iterators (`nomad_select` at every replica, as `schedule`
+    does for one run), over random clusters small and large."""
     for seed in range(24):
         cluster, demand, order = random_cluster(seed, n_nodes=[3, 12, 90][seed % 3])
-        fast = scheduler.schedule(cluster, demand, order, rng=np.random.default_rng(seed))
         placed, missing = literal_schedule(cluster, demand, order, np.random.default_rng(seed))
-        assert np.array_equal(fast.placed, placed) and np.array_equal(fast.missing, missing), seed
+        single = scheduler.schedule(cluster, demand, order, rng=np.random.default_rng(seed))
+        assert np.array_equal(single.placed, placed) and np.array_equal(single.missing, missing), seed
+        fast_placed, fast_missing = batched_schedule(cluster, demand, order, seed)
+        assert np.array_equal(fast_placed, placed) and np.array_equal(fast_missing, missing), seed
+
+
+def batched_schedule(cluster: Cluster, demand: Sequence[int], order: Sequence[int], seed: int) -> tuple[Any, Any]:
+    """Run 0 of a vectorised batch of two runs (both seeded alike), as `estimate` evaluates them."""
+    gens = [np.random.default_rng(seed), np.random.default_rng(seed)]
+    state = scheduler._State(
+        np.repeat(cluster.cap_cpu[None, :], 2, axis=0).copy(), np.repeat(cluster.cap_mem[None, :], 2, axis=0).copy()
+    )
+    placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
+    missing = np.zeros(cluster.n_services, dtype=np.int64)
+    ready = np.ones(cluster.n_nodes, dtype=bool)
+    for s in order:
+        if not demand[s]:
+            continue
+        here = np.zeros((2, cluster.n_nodes), dtype=np.int64)
+        lost = scheduler._evaluate(cluster, s, np.full(2, demand[s]), demand[s], state, here, ready, gens)
+        assert lost[0] == lost[1] and np.array_equal(here[0], here[1])
+        placed[s], missing[s] = here[0], lost[0]
+    return placed, missing
 
 
 def random_cluster(seed: int, n_nodes: int) -> tuple[Cluster, list[int], list[int]]:
@@ -396,3 +419,17 @@ def test_lost_node_failures_re_places_on_the_others() -> None:
     assert scheduler.lost_node_failures(cluster, np.asarray([[0, 2]])) == [1]
     roomy = one_pool_cluster([svc], [(7000, 4000), (7000, 4000)])
     assert scheduler.lost_node_failures(roomy, np.asarray([[1, 1]])) == []
+
+
+def test_distinct_hosts_when_asked_for_keeps_spread_replicas_apart() -> None:
+    """feasible.go DistinctHostsIterator (NOMAD): with `distinct_hosts`, a node that holds a replica
+    of the job is infeasible for the next one; so 3 replicas need 3 nodes. The planner's own
+    deterministic checks switch it on for spread services; the platform's model leaves it off."""
+    svc = service("svc", 3, 100, 100, spread=True)
+    pools = [Pool("p", 4000, 4000)]
+    strict = make_cluster([svc], pools, [0, 0, 0], distinct_hosts=True)
+    assert scheduler.schedule(strict, [3], [0], mode="best-fit").placed.tolist() == [[1, 1, 1]]
+    assert scheduler.estimate(strict, [3], [0], runs=20).spread_kept == {"svc": 1.0}
+    short = make_cluster([svc], pools, [0, 0], distinct_hosts=True)
+    assert scheduler.schedule(short, [3], [0], mode="best-fit").failed == {"svc": 1}
+    assert scheduler.schedule(make_cluster([svc], pools, [0, 0]), [3], [0], mode="best-fit").lands
