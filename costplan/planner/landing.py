@@ -55,7 +55,8 @@ SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with al
 MISSING_RUNS = 4  # seeded runs that measure what is left unplaced, per growth round
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
-RESERVE = 1.3  # the final full estimate may take this many times a screening's time per run
+RESERVE = 1.3  # margin on the measured time of the estimates still to come
+TAIL_ESTIMATES = 1  # full estimates after the stage: the plan's own
 SPREAD_NOTE = (
     "spread is a preference, not a rule: no known LayerOps service field carries a distinct-hosts "
     "constraint (API-NOTES.md section 6: constraints are instancePoolUuids, providerUuids, tags), and "
@@ -110,6 +111,7 @@ class Landed:
     note: str = ""
     trail: tuple[dict[str, Any], ...] = ()  # the candidates judged, for the assumptions
     uniform_cost: int | None = None  # the uniform-extra-nodes baseline, None: did not land
+    estimate_seconds: float = 0.0  # what one full estimate of this plan takes (measured): the tail's budget
 
     def type_of(self, pool_rows: IntArray) -> IntArray:
         of_type: IntArray = self.pool_rows["type_row"].to_numpy(dtype=np.int64)
@@ -268,6 +270,7 @@ def land(
     return replace(
         landed,
         uniform_cost=None if uniform is None else uniform.cost,
+        estimate_seconds=judge.timings[-1][1] if judge.timings else 0.0,  # the kept plan's full run
         trail=tuple(judge.trail),
         note="; ".join(x for x in (note, landed.note) if x),
     )
@@ -495,7 +498,9 @@ class _Judge:
 
     def time_left(self) -> bool:
         """Whether another screening fits before the final estimate's reserve."""
-        reserve = RESERVE * self.seconds(self.options.landing_runs + SCREEN_RUNS)
+        # The final check of the kept candidate here, then the plan's own estimate.
+        runs = self.options.landing_runs
+        reserve = RESERVE * (self.seconds(runs + SCREEN_RUNS) + TAIL_ESTIMATES * self.seconds(runs))
         return time.monotonic() + reserve < self.deadline
 
 

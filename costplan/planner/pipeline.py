@@ -42,6 +42,7 @@ from costplan.plans import (
 )
 
 ALTERNATIVE_TIME = 2.0  # seconds at most per single-provider alternative (a 1% gap is enough there)
+MIN_ALTERNATIVE_TIME = 0.2  # below this, a single-provider alternative is only its greedy plan
 TAGS_POLICY = "a pool carries the union of the tags of the services that may use it (services[].pools)"
 PEAK_METHOD = (
     "the count_max demand is planned again (same solver, a share of the time limit) on the node types "
@@ -52,7 +53,8 @@ PEAK_METHOD = (
 # Shares of the time left that each stage may use (the rest is kept for the stages after it).
 # The baseline search, by (scheduler stage on, peak plan to come); without the stage, as before it.
 SEARCH_SHARE = {(True, True): 0.5, (True, False): 0.6, (False, True): 0.7, (False, False): 0.85}
-LANDING_SHARE = 0.8  # the scheduler stage
+LANDING_SHARE = 0.7  # the scheduler stage (it keeps time for the estimates after it itself)
+TAIL_ESTIMATES = 1.5  # the plan's full estimate after the stage, and a margin for assembling and verifying
 PEAK_SHARE = 0.6  # the peak plan
 ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
 
@@ -67,8 +69,9 @@ class _Clock:
     def left(self) -> float:
         return max(0.05, self.deadline - time.monotonic())
 
-    def share(self, fraction: float) -> float:
-        return time.monotonic() + self.left() * fraction
+    def share(self, fraction: float, keep: float = 0.0) -> float:
+        """The deadline of a stage allowed `fraction` of what is left once `keep` seconds are set aside."""
+        return time.monotonic() + max(0.05, self.left() - keep) * fraction
 
     def elapsed(self) -> float:
         return time.monotonic() - self.began
@@ -118,11 +121,12 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
     found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
     landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
+    tail = TAIL_ESTIMATES * landed.estimate_seconds  # the plan's placement estimate, verification
     peak = None
     if need_peak:
-        peak, landed = _peak(candidates, specs, landed, options, clock.share(PEAK_SHARE))
-    plan = _assemble(candidates, specs, base, bound, starts, found, landed, peak, options, clock)
-    verify_plan(plan)
+        peak, landed = _peak(candidates, specs, landed, options, clock.share(PEAK_SHARE, keep=tail))
+    plan = _assemble(candidates, specs, base, bound, starts, found, landed, peak, options, clock, tail)
+    verify_plan(plan, estimate_placement=False)  # its placement block was estimated from this very JSON view
     return plan
 
 
@@ -265,6 +269,7 @@ def _assemble(
     peak: _Peak | None,
     options: PlanOptions,
     clock: _Clock,
+    tail: float,
 ) -> Plan:
     """Stage 7: pools, nodes, money, alternatives, explanations and assumptions as one `Plan`."""
     types, notes, currency = candidates.types, candidates.notes, candidates.notes["currency"]
@@ -276,9 +281,8 @@ def _assemble(
     cost_units = layout.cost(rows)
     bound_units = int(min(max(found.result.bound_units, bound), cost_units))
     monthly_cost, lower_bound = from_units(cost_units), bound_from_units(bound_units)
-    alternatives = _alternatives(
-        types, specs, base, starts, cost_units, options, clock.share(ALTERNATIVES_SHARE), found.with_spares, landed
-    )
+    until = clock.share(ALTERNATIVES_SHARE, keep=tail)
+    alternatives = _alternatives(types, specs, base, starts, cost_units, options, until, found.with_spares, landed)
     peak_plan = None
     if peak is not None:
         peak_cost = peak.layout.cost(rows)
@@ -446,10 +450,13 @@ def _provider_alternatives(
             out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
             continue
         start = ffd(problem, class_types(problem))
+        if budget < MIN_ALTERNATIVE_TIME:
+            note = "not planned: the time limit was spent (first-fit decreasing shown)"
+            cost = None if start is None else start.cost(problem)
+            out.append(explain.alternative("single_provider", provider, cost, plan_units, method="ffd", note=note))
+            continue
         try:
-            found = solve(
-                problem, time_limit=max(0.2, budget), target_gap=0.01, seed=options.seed, starts=[(start, "ffd")]
-            )
+            found = solve(problem, time_limit=budget, target_gap=0.01, seed=options.seed, starts=[(start, "ffd")])
         except (RuntimeError, PlanningError) as exc:
             out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
             continue
