@@ -56,5 +56,9 @@ def test_demo_provisions_a_plan_the_scheduler_places_entirely(tmp_path: Path) ->
 
     first, second = provision(), provision()
     assert {(r["kind"], r["state"]) for r in first["result"]} == {("pool", "ready"), ("service", "ready")}
+    # `provision --apply --with-services` ends with the placement the API reports against the plan.
+    assert first["realised"]["summary"].startswith("realised: every replica runs"), first["realised"]
+    assert {r["kind"] for r in first["realised"]["rows"]} == {"pool", "service", "nodes"}
+    assert all(r["realised"] == r["planned"] for r in first["realised"]["rows"] if r["kind"] != "nodes")
     assert {(r["action"], r["state"]) for r in second["result"]} == {("keep", "ready")}
     assert second["preview"]["difference"] == 0.0

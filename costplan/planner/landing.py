@@ -51,8 +51,10 @@ from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
 FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
+BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
-MISSING_RUNS = 4  # seeded runs that measure what is left unplaced, per growth round
+PROGRESS = 0.05  # a landing share gained per node below this doubles what the next node covers
+MISSING_RUNS = 2  # seeded runs that measure what is left unplaced, per growth round
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
 RESERVE = 1.3  # margin on the measured time of the estimates still to come
@@ -250,16 +252,26 @@ def land(
     judge = _Judge(types, specs, options, deadline, names)
     packing_cost = layout.cost(types)
     screened: list[_Judged] = []
-    for config in _candidates(types, specs, layout):  # all at the packing's cost: the first that lands wins
+    candidates = _candidates(types, specs, layout)  # all at the packing's cost: the first that lands wins
+    for config in candidates[:BASE_CANDIDATES]:
         screened.append(judge.screen(config))
         if judge.meets(screened[-1]) or not judge.time_left():
             break
     found = [j for j in screened if judge.meets(j)]
-    for start in sorted(screened, key=lambda j: (-j.landing.probability, j.cost))[: 0 if found else 2]:
-        grown = _grow(judge, start)  # the two most promising grow: the cheaper result wins
-        found += [] if grown is None else [grown]
-    uniform = _uniform(judge, screened[0])
-    best = _confirm(judge, [*found, *([] if uniform is None else [uniform])])
+    ranked = sorted(screened, key=lambda j: (-j.landing.probability, j.cost))
+    for start in ranked[:1] if not found else []:  # the most promising grows first
+        found += [] if (grown := _grow(judge, start)) is None else [grown]
+    for config in candidates[BASE_CANDIDATES:] if not found else []:  # the other submission orders
+        if not judge.time_left():
+            break
+        screened.append(judge.screen(config))
+        found += [screened[-1]] if judge.meets(screened[-1]) else []
+    for start in ranked[1:2] if judge.time_left() else []:  # the second grows too: the cheaper wins
+        found += [] if (grown := _grow(judge, start)) is None else [grown]
+    best = _confirm(judge, found)
+    uniform = _uniform(judge, screened[0])  # the baseline, when time is left; kept if cheaper
+    if uniform is not None and (best is None or uniform.cost < best.cost):
+        best = _confirm(judge, [uniform]) or best
     note = ""
     if best is None:
         note = "no candidate met the target within the time limit: one pool per service (lands on every run)"
@@ -506,26 +518,35 @@ class _Judge:
 
 def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
     """Add nodes where the simulation fails until the target is met: each round, one node of the
-    node type that covers the replicas left unplaced (mean over a few seeded runs, CPU and memory)
-    at the least price per covered share, as an overflow pool that the failing services may use
-    (last in their lists: the autoscaler grows their own pools first)."""
-    current = start
+    node type that covers the replicas left unplaced (mean over a few failing seeded runs, CPU and
+    memory; twice as much after a round of little progress) at the least price per covered share,
+    as an overflow pool that the failing services may use (last in their lists: the autoscaler
+    grows their own pools first)."""
+    current, boost, last = start, 1.0, -1.0
     for _ in range(int(judge.demand.sum())):
         if judge.meets(current):
             return current
         if not judge.time_left():
             return None
+        # Little progress from the last node: cover twice as much with the next (fewer rounds).
+        boost = boost * 2 if current.landing.probability < last + PROGRESS else 1.0
+        last = current.landing.probability
         config = current.config
         cluster = _cluster(judge.types, judge.specs, config)
         missing = np.zeros(len(judge.specs))
-        for r in range(MISSING_RUNS):
+        failed_runs = 0
+        for r in range(MISSING_RUNS * 4):  # the first few seeded runs that fail show what is left
             rng = np.random.default_rng([judge.options.landing_seed, r])
-            missing += scheduler.schedule(cluster, judge.demand, config.order, rng=rng).missing
+            left = scheduler.schedule(cluster, judge.demand, config.order, rng=rng).missing
+            failed_runs += int(left.any())
+            missing += left
+            if failed_runs >= MISSING_RUNS:
+                break
         failing = [s for s in range(len(judge.specs)) if missing[s] > 0]
-        if not failing:  # the few runs all landed; the screening did not: grow the worst service's pool
+        if not failing:  # those runs all landed, the screening did not: grow the worst service's pool
             failing = [max(range(len(judge.specs)), key=lambda s: judge.failures(current, s))]
             missing[failing[0]] = 1
-        t = judge.overflow_type(missing / MISSING_RUNS, failing)
+        t = judge.overflow_type(boost * missing / max(failed_runs, 1), failing)
         if t is None:
             return None
         pool = len(config.pool_types)
