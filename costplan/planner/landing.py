@@ -65,7 +65,10 @@ SPREAD_NOTE = (
     "Nomad's job anti-affinity is a soft score penalty; spread_kept is the measured share of runs in "
     "which each spread service kept one replica per node"
 )
-BEST_FIT_NOTE = "no seeded run landed: the plan's nodes are the deterministic best fit's placement"
+BEST_FIT_NOTE = (
+    "no seeded run landed with every spread service one replica per node: the plan's nodes are the "
+    "deterministic best fit's placement (spread kept apart where it lands so)"
+)
 NODES_NOTE = (
     "the plan's nodes are the model's placement in run {run} (the first of the seeded runs that lands "
     "with every spread service one replica per node, else the first that lands)"
@@ -152,6 +155,24 @@ class Landed:
                 allowed=tuple(tuple(pools) for pools in allowed),
             )
         return me, Layout(rows, layout.counts)
+
+    def with_spares(self, specs: Sequence[ServiceSpec]) -> tuple[Landed, int]:
+        """N+1 on the nodes as the model placed them (as `verify` checks it: best fit with spread kept
+        apart, each service on its pools): while losing some node leaves replicas unplaceable, an
+        empty twin of that node (same pool) is added; it can always take the lost node's load."""
+        layout, added = self.layout, 0
+        for _ in range(len(layout.types) + 1):
+            order = sorted(range(len(layout.types)), key=lambda n: (self.names[int(layout.types[n])], n))
+            layout = Layout(layout.types[order], layout.counts[:, order])
+            pools = _pools(self.types, self.pool_rows["type_row"].astype(int).tolist(), 0)
+            cluster = scheduler.make_cluster(specs, pools, layout.types, self.allowed, distinct_hosts=True)
+            failing = scheduler.lost_node_failures(cluster, layout.counts, scheduler.submission_indexes(specs, cluster))
+            if not failing:
+                break
+            twin = np.zeros((len(specs), 1), dtype=np.int64)
+            layout = Layout(np.append(layout.types, layout.types[failing[0]]), np.hstack([layout.counts, twin]))
+            added += 1
+        return replace(self, layout=layout), added
 
     def count_max(self, peak: Layout | None) -> dict[int, int]:
         """Each pool's count_max: its count_min plus the nodes the peak needs beyond the baseline's
@@ -623,11 +644,17 @@ def _landed(
             placed, note = outcome.placed, NODES_NOTE.format(run=r)
             if not outcome.placed[spread].max(initial=0) > 1:
                 break  # the first landing run that also keeps every spread service one per node
-    if placed is None:
-        if not best_fit.lands:
+    if placed is None or placed[spread].max(initial=0) > 1:
+        # No seeded run (kept spread and) landed: the deterministic best fit with spread kept apart.
+        strict = scheduler.make_cluster(specs, cluster.pools, cluster.node_pool, config.allowed, distinct_hosts=True)
+        apart = scheduler.schedule(strict, demand, config.order, mode="best-fit")
+        if apart.lands:
+            placed, note = apart.placed, BEST_FIT_NOTE
+        elif placed is None and best_fit.lands:
+            placed, note = best_fit.placed, BEST_FIT_NOTE
+        elif placed is None:
             failed = ", ".join(f"{k} ({v})" for k, v in sorted(best_fit.failed.items()))
             raise PlanningError(f"the scheduler model lands no candidate plan, even by best fit: {failed} unplaced")
-        placed, note = best_fit.placed, BEST_FIT_NOTE
     return Landed(
         types=types,
         type_names=names,

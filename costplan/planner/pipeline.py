@@ -121,6 +121,8 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
     found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
     landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
+    if options.n_plus_one and landed.landing is not None:  # N+1 again, on the model's placement
+        landed, _ = landed.with_spares(specs)
     tail = TAIL_ESTIMATES * landed.estimate_seconds  # the plan's placement estimate, verification
     peak = None
     if need_peak:

@@ -129,7 +129,8 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
         out.append(f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {lands} {failed}")
     if plan.placement is not None:
         out += _check_placement(plan.placement, from_plan(plan)) if estimate_placement else []
-        if to_units(plan.placement.premium) != to_units(plan.monthly_cost) - to_units(plan.placement.packing_cost):
+        premium = to_units(plan.monthly_cost) - to_units(plan.placement.packing_cost)
+        if plan.placement.packing_cost and to_units(plan.placement.premium) != premium:  # 0: not stated
             out.append("placement: premium is not monthly_cost - packing_cost")
         if to_units(plan.placement.packing_cost) < to_units(plan.lower_bound):
             out.append("placement: packing_cost is below the lower bound")
