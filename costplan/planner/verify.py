@@ -132,7 +132,7 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
         premium = to_units(plan.monthly_cost) - to_units(plan.placement.packing_cost)
         if plan.placement.packing_cost and to_units(plan.placement.premium) != premium:  # 0: not stated
             out.append("placement: premium is not monthly_cost - packing_cost")
-        if to_units(plan.placement.packing_cost) < to_units(plan.lower_bound):
+        if plan.placement.packing_cost and to_units(plan.placement.packing_cost) < to_units(plan.lower_bound):
             out.append("placement: packing_cost is below the lower bound")
     if options.get("n_plus_one"):
         for label, peak in (("nodes", False), ("peak", True)):
@@ -166,7 +166,7 @@ def _check_constraints(plan: Plan) -> list[str]:
                 out.append(f"service {spec.name}: pools names {name!r}, not a pool of the plan")
             elif not may_use(spec, pools[name]):
                 out.append(f"service {spec.name}: pools lists {name}, whose provider or tags it may not use")
-        if max(spec.count_min, spec.count_max) > 0 and not listed:
+        if (spec.count_min > 0 or (plan.peak is not None and spec.count_max > 0)) and not listed:
             out.append(f"service {spec.name}: no pool it may use")
     for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
         for i, node in enumerate(nodes):
