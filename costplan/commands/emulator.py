@@ -23,6 +23,15 @@ def emulator() -> None:
 @click.option("--latency", type=float, help="Seconds added to every request.")
 @click.option("--error-rate", type=float, help="Fraction of requests answered 500/502/503.")
 @click.option("--provision-seconds", type=float, help="Seconds a new pool takes to become DONE.")
+@click.option(
+    "--scheduler",
+    type=click.Choice(["nomad", "best-fit"]),
+    help="How replicas are placed: nomad (Nomad's service scheduler: seeded shuffle, log2 limit, soft "
+    "anti-affinity; the default, also COSTPLAN_EMULATOR_SCHEDULER) or best-fit (every node scored, deterministic).",
+)
+@click.option(
+    "--seed", type=int, help="Seed of the nomad scheduler's shuffles (also COSTPLAN_EMULATOR_SEED; default 0)."
+)
 @pass_app
 def serve(
     app: App,
@@ -32,11 +41,15 @@ def serve(
     latency: float | None,
     error_rate: float | None,
     provision_seconds: float | None,
+    scheduler: str | None,
+    seed: int | None,
 ) -> None:
     """Serve the LayerOps API emulator until Ctrl-C.
 
     It accepts the documentation's example key, so the documented curl commands
     work once the host is changed. Fault injection: see COSTPLAN_EMULATOR_* in the README.
+    Replicas that fit nowhere make their pool grow (up to countMax); idle extra instances
+    are removed after the pool's instanceUnusedMinutes.
 
     \b
     Example:
@@ -51,6 +64,8 @@ def serve(
         "latency": latency,
         "error_rate": error_rate,
         "provision_seconds": provision_seconds,
+        "scheduler": scheduler,
+        "seed": seed,
     }
     config = emulator_config(app.environ, **{k: v for k, v in overrides.items() if v is not None})
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from costplan.emulator.clock import Clock, system_clock
+from costplan.emulator.placement import NOMAD, SCHEDULERS
 
 ENV_PREFIX = "COSTPLAN_EMULATOR_"
 
@@ -79,6 +80,10 @@ class EmulatorConfig:
     fail_pools: tuple[str, ...] = ()
     fail_pool_rate: float = 0.0
     fail_seed: int = 0
+    # Scheduling: "nomad" (Nomad's service scheduler, each evaluation's shuffle seeded from
+    # ``seed`` and the evaluation's number) or "best-fit" (deterministic: every node scored).
+    scheduler: str = NOMAD
+    seed: int = 0
     # HTTP faults.
     latency: float = 0.0
     error_rate: float = 0.0
@@ -135,6 +140,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if self.rate_limit_burst < 1:
             raise ValueError("rate_limit_burst must be at least 1")
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
         if self.post_commit_fault_kind not in POST_COMMIT_FAULT_KINDS:
             raise ValueError(f"post_commit_fault_kind must be one of {POST_COMMIT_FAULT_KINDS}")
         if not self.error_statuses or any(not 400 <= s <= 599 for s in self.error_statuses):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from costplan.emulator import catalogue, lifecycle, validation, views
+from costplan.emulator import catalogue, lifecycle, scheduling, validation, views
 from costplan.emulator.errors import bad_request, conflict, not_found
 from costplan.emulator.seed import DEFAULT_LIMIT_ENVIRONMENT_NUMBER, environment_record, provider_record
 from costplan.emulator.store import Store, new_uuid
@@ -196,8 +196,7 @@ def create_pool(store: Store, provider_uuid: str, body: Doc) -> Doc:
 
 def _add_instances(state: Doc, pool_uuid: str, count: int, now: float, ready: float) -> None:
     for _ in range(count):
-        uuid = new_uuid()
-        state["instances"][uuid] = {"uuid": uuid, "poolUuid": pool_uuid, "createdAt": now, "readyAt": ready}
+        scheduling.add_instance(state, pool_uuid, now, ready)
 
 
 def get_pool(store: Store, uuid: str) -> Doc:
