@@ -26,6 +26,7 @@ from costplan.emulator.placement import (
     limit_for,
     place_best_fit,
     place_nomad,
+    place_spread_first,
     score,
     simulate,
 )
@@ -137,6 +138,22 @@ def test_anti_affinity_is_soft_a_nearly_full_node_with_a_replica_beats_an_empty_
         busy.jobs["s"] = 1
         assert score(busy, service) > score(empty, service) > 0
         assert place([empty, busy], service, 1).placed == ["busy"]
+
+
+def test_spread_first_is_the_strict_rule_the_planner_simulated_before_nomad() -> None:
+    busy, empty = node("busy", 850), node("empty", 0)
+    busy.jobs["s"] = 1
+    assert place_spread_first([busy, empty], Service("s", 50, 50, count=10), 1).placed == ["empty"]
+    pair = [node("a"), node("b")]
+    assert place_spread_first(pair, Service("t", 100, 100, count=3), 3).placed == ["a", "b", "a"]
+
+
+def test_fullness_is_of_the_capacity_left_after_the_nodes_own_reservation() -> None:
+    # `a` reserves half of its 4000 for itself: after the ask 1500 of its 2000 are free (75 %);
+    # `b` keeps 500 of 1000 (50 %): `b` is fuller, as in Nomad's computeFreePercentage.
+    a = Node("a", 4000, 4000, reserved_cpu=2000, reserved_memory=2000)
+    b = Node("b", 1000, 1000)
+    assert place_best_fit([a, b], Service("s", 500, 500, count=1), 1).placed == ["b"]
 
 
 def test_a_failed_replica_stops_the_task_group_and_reports_its_own_walk() -> None:
