@@ -31,6 +31,7 @@ replica of the service when any fits (strict anti-affinity).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -62,6 +63,9 @@ class Node:
     used_cpu: int = 0  # the replicas' reservations
     used_memory: int = 0
     jobs: Counter[str] = field(default_factory=Counter)
+    # Where the node stands in the list the nomad scheduler shuffles: (pool name, index in the
+    # pool), so that a seeded shuffle does not depend on the order concurrent creations arrived.
+    rank: tuple[str, int] = ("", 0)
 
     def exhausted(self, cpu: int, memory: int) -> str | None:
         """The dimension that cannot take the ask (cpu first, as ``Superset`` checks), or None."""
@@ -312,7 +316,8 @@ def evaluate(
         return place_spread_first(nodes, service, missing)
     if scheduler != NOMAD:
         raise ValueError(f"unknown scheduler {scheduler!r} (known: {', '.join(SCHEDULERS)})")
-    return place_nomad(shuffled(nodes, evaluation_rng(seed, evaluation)), service, missing)
+    base = sorted(nodes, key=lambda n: n.rank)  # stable: equal ranks keep the given order
+    return place_nomad(shuffled(base, evaluation_rng(seed, evaluation)), service, missing)
 
 
 @dataclass
@@ -370,27 +375,15 @@ def simulate(
     created one after another on ready pools (evaluations numbered 0, 1, ... as in a fresh
     emulator), and return where every replica landed.
 
-    Each submission is one evaluation. With ``pools`` (names matching ``Node.pool``), a
-    replica that fits nowhere grows :func:`growable`'s pool by one node, ready at once (the
-    emulator with ``provision_seconds=0``); once the round's growth is done, every submitted
-    service still missing replicas is evaluated again, in submission order, until all land
-    or no pool can grow.
+    To reproduce the emulator's shuffles exactly, give each node ``rank=(pool name, index of
+    the node in its pool)``, as the emulator does. Each submission is one evaluation. With
+    ``pools`` (names matching ``Node.pool``), a replica that fits nowhere grows
+    :func:`growable`'s pool by one node, ready at once (the emulator with
+    ``provision_seconds=0``); once the round's growth is done, every submitted service still
+    missing replicas is evaluated again, in submission order, until all land or no pool can grow.
     """
-    cluster = [
-        Node(
-            n.uuid,
-            n.cpu,
-            n.memory,
-            n.reserved_cpu,
-            n.reserved_memory,
-            n.pool,
-            n.used_cpu,
-            n.used_memory,
-            Counter(n.jobs),
-        )
-        for n in nodes
-    ]
-    room = [Pool(p.name, p.cpu, p.memory, p.reserved_cpu, p.reserved_memory, p.count, p.count_max) for p in pools]
+    cluster = [dataclasses.replace(n, jobs=Counter(n.jobs)) for n in nodes]
+    room = [dataclasses.replace(p) for p in pools]
     result = Result({}, {}, {}, [n.uuid for n in cluster])
     for index, service in enumerate(services):
         result.placed[service.name], result.unplaced[service.name] = [], service.count
@@ -409,7 +402,10 @@ def simulate(
                     pool.count += 1
                     result.grown[pool.name] = result.grown.get(pool.name, 0) + 1
                     name = f"{pool.name}+{result.grown[pool.name]}"
-                    fresh.append(Node(name, pool.cpu, pool.memory, pool.reserved_cpu, pool.reserved_memory, pool.name))
+                    rank = (pool.name, pool.count - 1)
+                    fresh.append(
+                        Node(name, pool.cpu, pool.memory, pool.reserved_cpu, pool.reserved_memory, pool.name, rank=rank)
+                    )
             cluster += fresh
             result.nodes += [n.uuid for n in fresh]
             due = [s for s in services[: index + 1] if result.unplaced[s.name]] if fresh else []

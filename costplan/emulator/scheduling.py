@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import uuid as uuidlib
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from costplan.emulator import lifecycle, placement
@@ -148,13 +149,22 @@ def _ready_nodes(store: Store, state: Doc, t: float) -> dict[str, placement.Node
     """Ready instances as placement nodes, in creation order."""
     config = store.config
     nodes: dict[str, placement.Node] = {}
+    in_pool: Counter[str] = Counter()
     for inst in state["instances"].values():
         pool = state["pools"][inst["poolUuid"]]
+        index = in_pool[pool["uuid"]]
+        in_pool[pool["uuid"]] += 1
         if inst["readyAt"] > t or pool["deletedAt"] is not None:
             continue
         cpu, memory = lifecycle.node_capacity(config, lifecycle.instance_type_of(state, pool))
         nodes[inst["uuid"]] = placement.Node(
-            inst["uuid"], cpu, memory, config.overhead_cpu_mhz, config.overhead_memory_mb, pool["uuid"]
+            inst["uuid"],
+            cpu,
+            memory,
+            config.overhead_cpu_mhz,
+            config.overhead_memory_mb,
+            pool["uuid"],
+            rank=(pool["name"], index),
         )
     return nodes
 

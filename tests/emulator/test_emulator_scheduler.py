@@ -245,7 +245,9 @@ def emulator_run(serve: Serve, **config: Any) -> tuple[dict[str, list[int]], lis
 def test_the_emulator_places_as_the_pure_simulation_does(serve: Serve) -> None:
     placed, pools_of = emulator_run(serve, seed=11)
     sizes = {"b2s": (5586, 3903), "ds1": (2793, 3391)}
-    start = [Node(f"{p}-{i}", *sizes[p], 650, 728, p) for i, p in enumerate(pools_of[:7])]
+    start = [
+        Node(f"{p}-{i}", *sizes[p], 650, 728, p, rank=(p, pools_of[:i].count(p))) for i, p in enumerate(pools_of[:7])
+    ]
     services = [
         Service("web", 800, 600, 4, ("b2s", "ds1")),
         Service("api", 1500, 900, 3, ("b2s",)),
