@@ -256,13 +256,11 @@ def _fitting(nodes: Callable[[], Node | None], service: Service, metrics: _Metri
     return next_option
 
 
-def place_nomad(order: list[Node], service: Service, missing: int, ready_nodes: int | None = None) -> Outcome:
-    """One evaluation on nodes already in walk order (see :func:`shuffled`); reserves in place.
-
-    ``ready_nodes`` is N for the limit (default: ``len(order)``).
-    """
+def place_nomad(order: list[Node], service: Service, missing: int) -> Outcome:
+    """One evaluation on all ready nodes, already in walk order (see :func:`shuffled`);
+    reserves in place. N for the limit is ``len(order)``."""
     walk = _Walk(order)
-    limit = limit_for(len(order) if ready_nodes is None else ready_nodes)
+    limit = limit_for(len(order))
     placed: list[str] = []
     for index in range(missing):
         walk.reset()

@@ -358,3 +358,13 @@ def test_scheduler_settings_come_from_the_environment() -> None:
     assert (EmulatorConfig().scheduler, EmulatorConfig().seed) == ("nomad", 0)
     with pytest.raises(ValueError, match="scheduler must be one of nomad, best-fit"):
         EmulatorConfig.from_env({"COSTPLAN_EMULATOR_SCHEDULER": "random"})
+
+
+def test_serve_help_documents_the_scheduler_settings() -> None:
+    from click.testing import CliRunner
+
+    from costplan.cli import cli
+
+    text = CliRunner().invoke(cli, ["emulator", "serve", "--help"]).output
+    assert "--scheduler [nomad|best-fit|spread-first]" in text
+    assert "COSTPLAN_EMULATOR_SCHEDULER" in text and "COSTPLAN_EMULATOR_SEED" in text
