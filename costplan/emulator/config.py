@@ -35,6 +35,11 @@ DEFAULT_SERVICE_MEMORY_MB = 128
 DEFAULT_PROVISION_SECONDS = 1.5
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 POST_COMMIT_FAULT_KINDS = ("502", "hang")
+# How a pool's DONE relates to its instances (the documentation's one sample fits both):
+# "metrics": DONE once every instance runs, and includeMetrics=false zeroes countRunning and the
+# totals; "early": DONE once the pool is accepted, before its instances run, counts always real.
+METRICS_READING, EARLY_READING = "metrics", "early"
+DONE_READINGS = (METRICS_READING, EARLY_READING)
 
 
 def hash_key(header_value: str) -> str:
@@ -84,6 +89,7 @@ class EmulatorConfig:
     # ``seed`` and the evaluation's number) or "best-fit" (deterministic: every node scored).
     scheduler: str = NOMAD
     seed: int = 0
+    done_reading: str = DONE_READINGS[0]
     # HTTP faults.
     latency: float = 0.0
     error_rate: float = 0.0
@@ -142,6 +148,8 @@ class EmulatorConfig:
             raise ValueError("rate_limit_burst must be at least 1")
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+        if self.done_reading not in DONE_READINGS:
+            raise ValueError(f"done_reading must be one of {DONE_READINGS}, got {self.done_reading!r}")
         if self.post_commit_fault_kind not in POST_COMMIT_FAULT_KINDS:
             raise ValueError(f"post_commit_fault_kind must be one of {POST_COMMIT_FAULT_KINDS}")
         if not self.error_statuses or any(not 400 <= s <= 599 for s in self.error_statuses):

@@ -69,9 +69,9 @@ def _next_moment(state: Doc, after: float | None, upto: float) -> float | None:
     return min(due) if due else None
 
 
-def add_instance(state: Doc, pool_uuid: str, now: float, ready: float) -> str:
-    """A new instance of ``pool_uuid``, up at ``ready``; its uuid."""
-    uuid = str(uuidlib.uuid4())
+def add_instance(state: Doc, pool_uuid: str, now: float, ready: float, uuid: str | None = None) -> str:
+    """A new instance of ``pool_uuid``, up at ``ready`` (a fresh uuid unless one is given); its uuid."""
+    uuid = uuid or str(uuidlib.uuid4())
     state["instances"][uuid] = {"uuid": uuid, "poolUuid": pool_uuid, "createdAt": now, "readyAt": ready}
     return uuid
 
