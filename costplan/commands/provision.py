@@ -127,7 +127,7 @@ def provision(
         emit_records(preview.records(), output, columns=PREVIEW_COLUMNS, title=f"Plan {plan_file} -> {environment}")
     _summary(preview.summary(), output)
     for conflict in preview.conflicts:
-        notice_line(f"conflict: {conflict.reason}")
+        notice_line(f"conflict: {conflict}")
     if not do_apply:
         _done_json(document, output)
         notice_line("preview only: nothing was changed; add --apply to act on it")

@@ -142,6 +142,14 @@ def _constraints(body: dict[str, Any]) -> dict[str, list[str]]:
     return out
 
 
+def _variables(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """``environmentVariables``: ``[{key, value, isSensitive}]`` (API-NOTES.md section 6)."""
+    raw = body["environmentVariables"]
+    if not isinstance(raw, list) or not all(isinstance(v, dict) and isinstance(v.get("key"), str) for v in raw):
+        raise bad_request("environmentVariables must be an array of {key, value, isSensitive} objects")
+    return [{"key": v["key"], "value": str(v.get("value", "")), "isSensitive": bool(v.get("isSensitive"))} for v in raw]
+
+
 def _docker(body: dict[str, Any]) -> dict[str, Any]:
     raw = body["dockerConfiguration"]
     if not isinstance(raw, dict):
@@ -203,6 +211,8 @@ def service_fields(body: dict[str, Any], *, partial: bool, docker: bool) -> dict
         out["memoryMB"] = _integer(body, "memoryLimitMiB", minimum=1)
     if body.get("constraints") is not None:
         out["constraints"] = _constraints(body)
+    if body.get("environmentVariables") is not None:
+        out["environmentVariables"] = _variables(body)
     if not partial:
         out.setdefault("countMin", 1)
         out.setdefault("countMax", max(out["countMin"], 1))
