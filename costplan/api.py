@@ -24,6 +24,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from urllib.parse import quote
 
 import httpx
 
+from costplan.config import DEFAULT_MAX_RESPONSE_MB, DEFAULT_REQUEST_DEADLINE_S
 from costplan.errors import (
     ApiError,
     ApiResponseError,
@@ -54,6 +56,8 @@ from costplan.models import (
     Workspace,
 )
 from costplan.retry import SAFE_METHODS, RetryPolicy, parse_retry_after
+
+DEFAULT_MAX_RESPONSE_BYTES = int(DEFAULT_MAX_RESPONSE_MB * 1024 * 1024)
 
 if TYPE_CHECKING:
     from costplan.config import Settings
@@ -147,6 +151,15 @@ def _one(from_json: Callable[[Mapping[str, Any]], T]) -> Callable[[Any], T]:
     return lambda data: from_json(_mapping(data, "the body"))
 
 
+def _created(data: Any) -> Ref:
+    """A create's answer: an object whose `uuid` is a non-empty string, or nothing is known."""
+    body = _mapping(data, "the body")
+    uuid = body["uuid"]
+    if not isinstance(uuid, str) or not uuid.strip():
+        raise _ShapeError(f"the body has no uuid (got {_describe(uuid)})")
+    return Ref.from_json(body)
+
+
 def _one_or_none(from_json: Callable[[Mapping[str, Any]], T]) -> Callable[[Any], T | None]:
     """For PUT answers, whose body is undocumented: empty means "no echo", an object must parse."""
     return lambda data: None if data is None else from_json(_mapping(data, "the body"))
@@ -203,7 +216,7 @@ class _Calls:
     @staticmethod
     def create_instance_pool(provider_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/providers/{_segment(provider_uuid)}/instancePools"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def get_instance_pool(uuid: str) -> _Call[InstancePool]:
@@ -238,7 +251,7 @@ class _Calls:
     @staticmethod
     def create_docker_service(environment_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/environments/{_segment(environment_uuid)}/services/docker"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def get_service(uuid: str) -> _Call[ServiceInfo]:
@@ -267,9 +280,7 @@ class _Calls:
             "includeStats": _flag(include_stats),
             "onlyStats": _flag(only_stats),
         }
-        return _Call(
-            "GET", f"/services/{_segment(uuid)}/status", _one(ServiceStatus.from_json), params=params
-        )
+        return _Call("GET", f"/services/{_segment(uuid)}/status", _one(ServiceStatus.from_json), params=params)
 
     @staticmethod
     def list_events(kind: str, uuid: str) -> _Call[list[dict[str, Any]]]:
@@ -328,13 +339,43 @@ def _problem(item: Any) -> str:
     return str(item)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _ShapeError(f"the number {text[:40]} is out of range")
+    return value
+
+
+MAX_INT = 2**63 - 1  # what a pandas column or a count can hold
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise _ShapeError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ShapeError(f"{name} is not a JSON number")
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, refusing numbers out of range (`1e400`, `1` and 30 zeros), NaN/Infinity and nesting too
+    deep for the parser: _ShapeError; ValueError if it is not JSON at all."""
+    try:
+        return json.loads(text, parse_float=_finite, parse_int=_bounded_int, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _ShapeError("it is nested too deeply to be a LayerOps answer") from None
+
+
 def _decode(text: str) -> Any:
     """JSON if the text is JSON, else the text (error bodies), None if empty."""
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return _loads(text)
+    except (ValueError, _ShapeError):
         return text
 
 
@@ -364,6 +405,8 @@ class _Failure:
     def problem(self, server: str) -> str:
         """What went wrong, as the end of a sentence."""
         error, detail = self.error, self.detail or self.error.__name__
+        if issubclass(error, DeadlineExceeded):
+            return f"{server} sent {detail} (the request deadline, request_deadline / COSTPLAN_REQUEST_DEADLINE)"
         if issubclass(error, httpx.ConnectTimeout):
             return f"could not connect to {server} in time (connect timeout)"
         if issubclass(error, httpx.ReadTimeout):
@@ -377,6 +420,19 @@ class _Failure:
         if issubclass(error, httpx.NetworkError | httpx.RemoteProtocolError):
             return f"the connection to {server} broke before a full answer: {detail}"
         return f"{error.__name__}: {detail}"
+
+
+class DeadlineExceeded(httpx.ReadTimeout):
+    """A request that did not complete within the overall deadline (a trickling answer).
+
+    A ReadTimeout to the retry rules: retried when idempotent, outcome unknown for a POST.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
 class _Attempts(Generic[T]):
@@ -396,13 +452,32 @@ class _Attempts(Generic[T]):
     def failure(self, exc: Exception) -> _Failure:
         return _Failure(type(exc), _redact(str(exc), self._secrets))
 
+    def too_large(self, limit: int) -> ApiResponseError:
+        """The answer grew past the cap: not retried (it would be as large again)."""
+        call = self.call
+        unknown = call.method not in SAFE_METHODS and call.method != "DELETE"
+        message = (
+            f"{call.where} answered with a body larger than {limit / 1024 / 1024:g} MB (after decompression); "
+            "raise max_response_mb (COSTPLAN_MAX_RESPONSE_MB) if that is expected"
+        )
+        if unknown:
+            message += _OUTCOME_UNKNOWN_NOTE
+        error = ApiResponseError(message, method=call.method, path=call.path)
+        return _annotated(error, attempts=self.count, outcome_unknown=unknown)
+
     def result(self, response: httpx.Response) -> T:
-        """The call's typed result; ApiResponseError if the body is not JSON or not the right shape."""
+        """The call's typed result; ApiResponseError if the body is not JSON or not the right shape.
+
+        A POST answered 2xx with a body that does not parse may still have created something:
+        the error then says `outcome_unknown`, and the caller lists before sending it again.
+        """
         call = self.call
         text = _redact(response.text, self._secrets)
         answered = f"{call.where} answered {_status_text(response)}"
         try:
-            data = json.loads(text) if text.strip() else None
+            data = _loads(text) if text.strip() else None
+        except _ShapeError as exc:
+            message = f"{answered} but the body is not usable JSON: {exc}"
         except ValueError:
             message = f"{answered} but the body is not JSON: {text[:TEXT_SNIPPET_CHARS]!r}"
         else:
@@ -410,10 +485,14 @@ class _Attempts(Generic[T]):
                 return call.parse(data)
             except KeyError as exc:
                 message = f"{answered} but the body lacks the key {exc}"
-            except (_ShapeError, TypeError, ValueError, AttributeError) as exc:
+            except (_ShapeError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 message = f"{answered} but the body is not the documented shape: {exc}"
+        unknown = call.method not in SAFE_METHODS and call.method != "DELETE"
+        if unknown:
+            message += _OUTCOME_UNKNOWN_NOTE
         # Raised outside the except blocks on purpose: nothing is chained to the error.
-        raise _annotated(ApiResponseError(message, method=call.method, path=call.path), attempts=self.count)
+        error = ApiResponseError(message, method=call.method, path=call.path)
+        raise _annotated(error, attempts=self.count, outcome_unknown=unknown)
 
     def delay_after(self, outcome: httpx.Response | _Failure) -> float:
         """Seconds to wait before the next attempt; raises the ApiError if there is none."""
@@ -443,9 +522,7 @@ class _Attempts(Generic[T]):
         )
         return decision.delay
 
-    def _status_error(
-        self, response: httpx.Response, retry_after: float | None, unknown: bool
-    ) -> ApiStatusError:
+    def _status_error(self, response: httpx.Response, retry_after: float | None, unknown: bool) -> ApiStatusError:
         call, status = self.call, response.status_code
         text = _redact(response.text, self._secrets)
         body = _decode(text)
@@ -537,10 +614,14 @@ class Client:
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = DEFAULT_REQUEST_DEADLINE_S,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._deadline = deadline
+        self._max_bytes = max_response_bytes
 
     @classmethod
     def from_settings(
@@ -552,7 +633,13 @@ class Client:
     ) -> Client:
         """A client for `settings.api_url` with the key header, timeouts and retry policy from settings."""
         http = httpx.Client(transport=transport, **_http_options(settings))
-        return cls(http, retry=RetryPolicy.from_settings(settings), sleep=sleep)
+        return cls(
+            http,
+            retry=RetryPolicy.from_settings(settings),
+            sleep=sleep,
+            deadline=settings.request_deadline,
+            max_response_bytes=int(settings.max_response_mb * 1024 * 1024),
+        )
 
     def __repr__(self) -> str:
         return f"<Client {_server_label(self._http.base_url)}{self._http.base_url.path.rstrip('/')}>"
@@ -571,15 +658,46 @@ class Client:
     def _send(self, call: _Call[T]) -> T:
         attempts = _Attempts(call, self._retry, self._http)
         while True:
-            outcome: httpx.Response | _Failure
-            try:
-                outcome = self._http.request(**attempts.next_request())
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                # Judged outside the except block, so nothing is chained to the ApiError raised.
-                outcome = attempts.failure(exc)
+            outcome = self._exchange(attempts)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 return attempts.result(outcome)
             self._sleep(attempts.delay_after(outcome))
+
+    def _exchange(self, attempts: _Attempts[T]) -> httpx.Response | _Failure:
+        """One request, bounded: connect and every read within `deadline` seconds in all, and at
+        most `max_response_bytes` of body after decompression (read chunk by chunk, so a gzip
+        bomb stops at the cap). Returns the response with its body read, or the failure."""
+        started = time.monotonic()
+        limit = self._deadline
+        timeout = self._http.timeout
+        request = attempts.next_request()
+        request["timeout"] = httpx.Timeout(
+            min(timeout.read or limit, limit),
+            connect=min(timeout.connect or limit, limit),
+            write=min(timeout.write or limit, limit),
+            pool=min(timeout.pool or limit, limit),
+        )
+        try:
+            with self._http.stream(**request) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self._max_bytes:
+                        raise attempts.too_large(self._max_bytes)
+                    if time.monotonic() - started > limit:
+                        return _Failure(DeadlineExceeded, f"no complete answer within {limit:g} s")
+                headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+                return httpx.Response(
+                    response.status_code,
+                    headers=headers,
+                    content=bytes(body),
+                    request=response.request,
+                    extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
+                )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # Judged outside the except block, so nothing is chained to the ApiError raised.
+            failure = attempts.failure(exc)
+        return failure
 
     def list_workspaces(self, include_environments_and_providers: bool = True) -> list[Workspace]:
         """Workspaces (the UI's "projects"), by default with their environments and providers."""

@@ -38,10 +38,12 @@ DEFAULT_MAX_RETRIES = 4
 DEFAULT_BACKOFF_BASE_S = 0.5
 DEFAULT_BACKOFF_MAX_S = 30.0
 DEFAULT_CONCURRENCY = 8
+DEFAULT_REQUEST_DEADLINE_S = 120.0  # connect + every read of one request, in all
+DEFAULT_MAX_RESPONSE_MB = 64.0  # one answer's body after decompression
 APP_NAME = "costplan"
 
 # Settings keys that a config file or the environment may set, and how to read them.
-_FLOAT_KEYS = ("timeout", "connect_timeout", "backoff_base", "backoff_max")
+_FLOAT_KEYS = ("timeout", "connect_timeout", "backoff_base", "backoff_max", "request_deadline", "max_response_mb")
 _INT_KEYS = ("max_retries", "concurrency")
 _STR_KEYS = ("api_url", "currency", "data_dir", "api_key_file")
 _ENV = {
@@ -51,6 +53,8 @@ _ENV = {
     "currency": "COSTPLAN_CURRENCY",
     "timeout": "COSTPLAN_TIMEOUT",
     "connect_timeout": "COSTPLAN_CONNECT_TIMEOUT",
+    "request_deadline": "COSTPLAN_REQUEST_DEADLINE",
+    "max_response_mb": "COSTPLAN_MAX_RESPONSE_MB",
     "max_retries": "COSTPLAN_MAX_RETRIES",
     "backoff_base": "COSTPLAN_BACKOFF_BASE",
     "backoff_max": "COSTPLAN_BACKOFF_MAX",
@@ -123,6 +127,8 @@ class Settings:
     currency: str = DEFAULT_CURRENCY
     timeout: float = DEFAULT_TIMEOUT_S
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE_S
+    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base: float = DEFAULT_BACKOFF_BASE_S
     backoff_max: float = DEFAULT_BACKOFF_MAX_S
@@ -194,8 +200,10 @@ class Settings:
     def _check(self) -> None:
         if not self.api_url.startswith(("http://", "https://")):
             raise ConfigError(f"api_url must start with http:// or https://, got {self.api_url!r}")
-        if self.timeout <= 0 or self.connect_timeout <= 0:
-            raise ConfigError("timeouts must be positive numbers of seconds")
+        if self.timeout <= 0 or self.connect_timeout <= 0 or self.request_deadline <= 0:
+            raise ConfigError("timeouts and request_deadline must be positive numbers of seconds")
+        if self.max_response_mb <= 0:
+            raise ConfigError("max_response_mb must be a positive number of megabytes")
         if self.max_retries < 0:
             raise ConfigError("max_retries must be 0 or more")
         if self.concurrency < 1:
@@ -244,9 +252,7 @@ def _read_profile(
         else:
             values[key] = value
     if "api_key" in values and _readable_by_others(path):
-        notices.append(
-            f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}"
-        )
+        notices.append(f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}")
     return values, sections
 
 
