@@ -188,8 +188,8 @@ class Provisioner(EnvironmentReader):
                 if r.get("run") == journal.run and r.get("event") in ("done", "adopted") and r.get("key")
             ]
             what = "; this run had already done: " + ", ".join(done) if done else "; this run had changed nothing yet"
-            fix = "free space for the journal" if isinstance(exc, JournalWriteError) else "fix the API key"
-            raise ProvisioningError(f"{exc}{what}. {fix.capitalize()}, then resume with {self._resume()}") from None
+            fix = "Free space for the journal" if isinstance(exc, JournalWriteError) else "Fix the API key"
+            raise ProvisioningError(f"{exc}{what}. {fix}, then resume with {self._resume()}") from None
 
     def _emit(self, kind: str, name: str, state: str, status: Any = None, detail: str = "") -> None:
         running, count = getattr(status, "count_running", None), getattr(status, "count", None)
