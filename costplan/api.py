@@ -34,7 +34,7 @@ from urllib.parse import quote
 
 import httpx
 
-from costplan.config import DEFAULT_MAX_RESPONSE_MB, DEFAULT_REQUEST_DEADLINE_S
+from costplan.config import DEFAULT_MAX_RESPONSE_MB, DEFAULT_REQUEST_DEADLINE_S, public_url
 from costplan.errors import (
     ApiError,
     ApiResponseError,
@@ -552,6 +552,13 @@ class _Attempts(Generic[T]):
                 message += f": {server_message}"
             if status == 429 and retry_after is not None:
                 message += f" (the server asked to wait {retry_after:g} s)"
+            location = response.headers.get("location")
+            if 300 <= status < 400 and location:
+                target = public_url(_redact(location, self._secrets))[:TEXT_SNIPPET_CHARS]
+                message += (
+                    f" (a redirect to {target}: redirects are not followed, as they could carry the key elsewhere; "
+                    "set api_url to the address the API really serves)"
+                )
         if request_id:
             message += f" (request id {request_id})"
         if unknown:
@@ -597,7 +604,7 @@ def _http_options(settings: Settings) -> dict[str, Any]:
     try:
         base_url = httpx.URL(settings.api_url)
     except httpx.InvalidURL as exc:
-        raise ConfigError(f"api_url {settings.api_url!r} is not a valid URL: {exc}") from None
+        raise ConfigError(f"api_url {public_url(settings.api_url)!r} is not a valid URL: {exc}") from None
     return {"base_url": base_url, "headers": headers, "timeout": timeout}
 
 

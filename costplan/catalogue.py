@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pandas as pd
 
-from costplan.config import DEFAULT_CONCURRENCY, DEFAULT_CURRENCY, Settings
+from costplan.config import DEFAULT_CONCURRENCY, DEFAULT_CURRENCY, Settings, public_url
 from costplan.errors import ApiError, CatalogueError, InputError, PartialCatalogue
 from costplan.models import InstanceType, Provider, Workspace
 from costplan.normalise import (
@@ -335,7 +335,7 @@ def collect(
 def _api_settings(settings: Settings) -> Iterator[tuple[Settings, str]]:
     """The settings to talk to: as given, or the sandbox emulator on loopback while it runs."""
     if not settings.sandbox:
-        yield settings, settings.api_url
+        yield settings, public_url(settings.api_url)
         return
     from costplan.sandbox import sandbox_settings
 

@@ -21,6 +21,7 @@ api_url = "https://api.layerops.com/v1"
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -61,6 +62,15 @@ _ENV = {
     "concurrency": "COSTPLAN_CONCURRENCY",
     "data_dir": "COSTPLAN_DATA_DIR",
 }
+
+
+_USER_INFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def public_url(text: str) -> str:
+    """`text` with the user-info of every URL in it removed (`https://user:secret@host/v1` ->
+    `https://host/v1`): URLs are stored in snapshots and printed, and that part is a credential."""
+    return _USER_INFO.sub(r"\1", text)
 
 
 class Secret:
@@ -182,7 +192,7 @@ class Settings:
                 continue
             values[key] = _coerce(key, raw)
 
-        api_key = _resolve_key(flags, environ, file_values, values.pop("api_key_file", None), path)
+        api_key = _resolve_key(flags, environ, file_values, values.pop("api_key_file", None), path, notices)
         data_dir = values.pop("data_dir", None)
         settings = cls(
             api_key=api_key,
@@ -262,22 +272,25 @@ def _resolve_key(
     file_values: Mapping[str, Any],
     key_file: str | None,
     config_path: Path,
+    notices: list[str],
 ) -> Secret | None:
     """The key from --api-key-file, LAYEROPS_API_KEY, the key file setting, or the config file."""
     if flags.get("api_key_file"):
-        return _read_key_file(Path(str(flags["api_key_file"])).expanduser())
+        return _read_key_file(Path(str(flags["api_key_file"])).expanduser(), notices)
     if environ.get("LAYEROPS_API_KEY"):
         return parse_api_key(environ["LAYEROPS_API_KEY"], source="LAYEROPS_API_KEY")
     if key_file:
-        return _read_key_file(Path(key_file).expanduser())
+        return _read_key_file(Path(key_file).expanduser(), notices)
     if file_values.get("api_key"):
         return parse_api_key(str(file_values["api_key"]), source=f"config file {config_path}")
     return None
 
 
-def _read_key_file(path: Path) -> Secret:
+def _read_key_file(path: Path, notices: list[str]) -> Secret:
     try:
         text = path.read_text(encoding="utf-8")
+        if _readable_by_others(path):
+            notices.append(f"warning: API key file {path} is readable by other users; run: chmod 600 {path}")
     except OSError as exc:
         raise ConfigError(f"cannot read API key file {path}: {exc.strerror or exc}") from None
     return parse_api_key(text, source=f"key file {path}")

@@ -95,9 +95,19 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def terminal_text(text: str, *, lines: bool = True) -> str:
+    """`text` safe to show on a terminal: names from the API may hold escape sequences, which would
+    recolour, move the cursor or retitle the window. Control characters become `\\xNN`; with
+    `lines`, newlines and tabs are kept."""
+    kept = "\n\t" if lines else ""
+    return "".join(
+        c if c in kept or (c.isprintable() and not 0x80 <= ord(c) < 0xA0) else f"\\x{ord(c):02x}" for c in text
+    )
+
+
 def notice_line(message: str) -> None:
     """Progress and notices go to stderr; stdout is for data."""
-    click.echo(message, err=True)
+    click.echo(terminal_text(message), err=True)
 
 
 def output_option(default: str = "table") -> Callable[[F], F]:
@@ -149,4 +159,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".")
-    return str(value)
+    return terminal_text(str(value), lines=False)

@@ -46,7 +46,9 @@ def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Ca
 
     settings = app.settings
     client = app.async_client()
-    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else settings.api_url
+    from costplan.config import public_url
+
+    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else public_url(settings.api_url)
 
     async def run(progress: Progress) -> Catalogue:
         async with client:

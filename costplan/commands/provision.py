@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
+from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app, terminal_text
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -412,7 +412,11 @@ class _Display:
             table.add_column(column, overflow="fold")
         for event in self.rows.values():
             running = "" if event.running is None else f"{event.running}/{event.count}"
-            table.add_row(event.kind, event.name, event.state, running, event.detail)
+            table.add_row(
+                *(terminal_text(t, lines=False) for t in (event.kind, event.name, event.state)),
+                running,
+                terminal_text(event.detail, lines=False),
+            )
         return table
 
 
