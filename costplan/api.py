@@ -6,10 +6,12 @@ with Client.from_settings(settings) as client:
         print(workspace.name, [e.name for e in workspace.environments])
 ```
 
-`Client` (sync) and `AsyncClient` (for fan-out) differ only in how they send and sleep: each
-endpoint's method, path, query string and result parsing is written once in `_Calls`, and what to
-do after a failed attempt (retry, or which error to raise) once in `_Attempts`. Retry rules are
-in `costplan.retry`.
+One client, `Client`, synchronous and thread-safe: fan-out (catalogue collection, the
+provisioner's reads and waits) runs it on a few threads. Each endpoint's method, path, query
+string and result parsing is written once in `_Calls`; what to do after a failed attempt
+(retry, or which error to raise) once in `_Attempts`; how one request is bounded (an overall
+deadline, a cap on the decompressed body) once in `Client._exchange`. Retry rules are in
+`costplan.retry`.
 
 Every failure is a `costplan.errors.ApiError`; no httpx exception escapes, and none is chained
 (httpx errors hold the request, and the request holds the `X-API-KEY` header). Each ApiError raised
@@ -20,13 +22,12 @@ caller should list what exists before creating it again.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -62,7 +63,7 @@ DEFAULT_MAX_RESPONSE_BYTES = int(DEFAULT_MAX_RESPONSE_MB * 1024 * 1024)
 if TYPE_CHECKING:
     from costplan.config import Settings
 
-__all__ = ["EVENT_KINDS", "AsyncClient", "Client", "RetryPolicy"]
+__all__ = ["EVENT_KINDS", "Client", "RetryPolicy"]
 
 T = TypeVar("T")
 E = TypeVar("E", bound=ApiError)
@@ -438,7 +439,7 @@ _BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 class _Attempts(Generic[T]):
     """One call's attempts: reads a success, or decides after a failure to wait or to raise."""
 
-    def __init__(self, call: _Call[T], policy: RetryPolicy, http: httpx.Client | httpx.AsyncClient) -> None:
+    def __init__(self, call: _Call[T], policy: RetryPolicy, http: httpx.Client) -> None:
         self.call = call
         self.policy = policy
         self.count = 0
@@ -796,144 +797,3 @@ class Client:
     def list_events(self, kind: str, uuid: str) -> list[dict[str, Any]]:
         """Raw events of an environment, service or instance pool (`kind` is one of EVENT_KINDS)."""
         return self._send(_Calls.list_events(kind, uuid))
-
-
-class AsyncClient:
-    """`Client`'s async twin over an injected `httpx.AsyncClient`, for concurrent fan-out.
-
-    Same methods, same errors and retries; `sleep` is awaited between attempts.
-    Use `async with` (or `await aclose()`) inside the event loop that made the requests.
-    """
-
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._http = http
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> AsyncClient:
-        http = httpx.AsyncClient(transport=transport, **_http_options(settings))
-        return cls(http, retry=RetryPolicy.from_settings(settings), sleep=sleep)
-
-    def __repr__(self) -> str:
-        return f"<AsyncClient {_server_label(self._http.base_url)}{self._http.base_url.path.rstrip('/')}>"
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def _send(self, call: _Call[T]) -> T:
-        attempts = _Attempts(call, self._retry, self._http)
-        while True:
-            outcome: httpx.Response | _Failure
-            try:
-                outcome = await self._http.request(**attempts.next_request())
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                # Judged outside the except block, so nothing is chained to the ApiError raised.
-                outcome = attempts.failure(exc)
-            if isinstance(outcome, httpx.Response) and outcome.is_success:
-                return attempts.result(outcome)
-            await self._sleep(attempts.delay_after(outcome))
-
-    async def list_workspaces(self, include_environments_and_providers: bool = True) -> list[Workspace]:
-        return await self._send(_Calls.list_workspaces(include_environments_and_providers))
-
-    async def list_environments(self, workspace_uuid: str) -> list[Environment]:
-        return await self._send(_Calls.list_environments(workspace_uuid))
-
-    async def get_environment(self, uuid: str) -> Environment:
-        return await self._send(_Calls.get_environment(uuid))
-
-    async def delete_environment(self, uuid: str) -> None:
-        await self._send(_Calls.delete_environment(uuid))
-
-    async def list_instance_types(self, provider_uuid: str) -> list[InstanceType]:
-        return await self._send(_Calls.list_instance_types(provider_uuid))
-
-    async def list_instance_pools(self, environment_uuid: str) -> list[InstancePool]:
-        return await self._send(_Calls.list_instance_pools(environment_uuid))
-
-    async def create_instance_pool(self, provider_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_instance_pool(provider_uuid, body))
-
-    async def get_instance_pool(self, uuid: str) -> InstancePool:
-        return await self._send(_Calls.get_instance_pool(uuid))
-
-    async def update_instance_pool(self, uuid: str, body: Mapping[str, Any]) -> InstancePool | None:
-        return await self._send(_Calls.update_instance_pool(uuid, body))
-
-    async def delete_instance_pool(self, uuid: str) -> None:
-        await self._send(_Calls.delete_instance_pool(uuid))
-
-    async def get_instance_pool_status(
-        self,
-        uuid: str,
-        *,
-        include_instances_distribution: bool = False,
-        include_metrics: bool = False,
-        include_alerts: bool = False,
-    ) -> PoolStatus:
-        return await self._send(
-            _Calls.get_instance_pool_status(
-                uuid,
-                include_instances_distribution=include_instances_distribution,
-                include_metrics=include_metrics,
-                include_alerts=include_alerts,
-            )
-        )
-
-    async def list_services(self, environment_uuid: str) -> list[ServiceInfo]:
-        return await self._send(_Calls.list_services(environment_uuid))
-
-    async def create_docker_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_docker_service(environment_uuid, body))
-
-    async def get_service(self, uuid: str) -> ServiceInfo:
-        return await self._send(_Calls.get_service(uuid))
-
-    async def update_service(self, uuid: str, body: Mapping[str, Any]) -> ServiceInfo | None:
-        return await self._send(_Calls.update_service(uuid, body))
-
-    async def delete_service(self, uuid: str) -> None:
-        await self._send(_Calls.delete_service(uuid))
-
-    async def get_service_status(
-        self,
-        uuid: str,
-        *,
-        include_instances_distribution: bool = True,
-        include_alerts: bool = False,
-        include_stats: bool = True,
-        only_stats: bool = False,
-    ) -> ServiceStatus:
-        return await self._send(
-            _Calls.get_service_status(
-                uuid,
-                include_instances_distribution=include_instances_distribution,
-                include_alerts=include_alerts,
-                include_stats=include_stats,
-                only_stats=only_stats,
-            )
-        )
-
-    async def list_events(self, kind: str, uuid: str) -> list[dict[str, Any]]:
-        return await self._send(_Calls.list_events(kind, uuid))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from costplan.api import AsyncClient, Client
+    from costplan.api import Client
     from costplan.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,12 +81,6 @@ class App:
         client = Client.from_settings(self.api_settings())
         self._stack.callback(client.close)
         return client
-
-    def async_client(self) -> AsyncClient:
-        """An async client for fan-out; the caller closes it (`async with`) inside its event loop."""
-        from costplan.api import AsyncClient
-
-        return AsyncClient.from_settings(self.api_settings())
 
     def close(self) -> None:
         self._stack.close()

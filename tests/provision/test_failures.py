@@ -38,7 +38,9 @@ def test_disk_full_while_journalling_is_a_clear_error_with_the_resume_command(
         provisioner.apply(plan, PROD)
     monkeypatch.undo()
     message = str(caught.value)
-    assert "No space left on device" in message and "resume with `costplan provision plan.json --apply --yes`" in message
+    assert (
+        "No space left on device" in message and "resume with `costplan provision plan.json --apply --yes`" in message
+    )
     assert "this run had already done: create pool cp-web" in message
     path = provisioner.journal_path(plan, PROD)
     raw = path.read_bytes()
