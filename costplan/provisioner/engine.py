@@ -604,6 +604,7 @@ class Provisioner(EnvironmentReader):
             self._check_stop(journal)
             keep, _ = keep_first(owned.get(spec.name, []))
             if keep is not None:
+                self._adopted(journal, SERVICE, spec.name, keep.uuid)
                 uuids[spec.name], actions[spec.name] = keep.uuid, KEEP
                 continue
             body = service_body(spec, wanted[spec.name], owner)
