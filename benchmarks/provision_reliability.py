@@ -24,7 +24,7 @@ Every check lists the pools and services by name: "duplicates" counts names seen
 once (at any check, mid-campaign included); "409s" counts creates the emulator refused because
 the name existed (on an API without unique names each would have been a duplicate).
 
-    python benchmarks/provision_reliability.py [--kills 30] [--seeds 10] [--episodes 4]
+    python benchmarks/provision_reliability.py [--kills 15] [--seeds 10] [--episodes 4] [--only operators]
 """
 
 from __future__ import annotations
@@ -513,7 +513,7 @@ def operators_campaign(episodes: int, key: str, work: Path, seed: int) -> Figure
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kills", type=int, default=30, help="SIGKILLs per kill campaign (default 30)")
+    parser.add_argument("--kills", type=int, default=15, help="SIGKILLs per kill campaign (default 15)")
     parser.add_argument("--seeds", type=int, default=10, help="runs per in-process campaign (default 10)")
     parser.add_argument("--episodes", type=int, default=4, help="episodes of the operators campaign (default 4)")
     parser.add_argument("--only", choices=["operators"], help="run one campaign only")
