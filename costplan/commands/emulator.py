@@ -72,7 +72,7 @@ def serve(
         costplan emulator serve --port 8484
         curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
     """
-    from costplan.emulator import run
+    from costplan.emulator.server import run
     from costplan.sandbox import emulator_config
 
     overrides = {
@@ -86,5 +86,13 @@ def serve(
     config = emulator_config(app.environ, **{k: v for k, v in overrides.items() if v is not None})
     if host not in ("127.0.0.1", "localhost", "::1"):
         notice_line(f"warning: listening on {host}: the emulator accepts the documentation's public key")
+    from costplan.emulator.app import create_app
+    from costplan.emulator.store import StateFileError
+    from costplan.errors import InputError
+
+    try:
+        application = create_app(config)  # reads the state file: refuse a corrupt one before listening
+    except StateFileError as exc:
+        raise InputError(str(exc)) from None
     notice_line(f"LayerOps emulator on http://{host}:{port}/v1 (Ctrl-C to stop)")
-    run(config, host=host, port=port)
+    run(application, host=host, port=port)

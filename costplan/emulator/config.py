@@ -34,7 +34,7 @@ DEFAULT_SERVICE_CPU_MHZ = 128
 DEFAULT_SERVICE_MEMORY_MB = 128
 DEFAULT_PROVISION_SECONDS = 1.5
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
-POST_COMMIT_FAULT_KINDS = ("502", "hang")
+POST_COMMIT_FAULT_KINDS = ("502", "hang", "empty", "malformed")
 # How a pool's DONE relates to its instances (the documentation's one sample fits both):
 # "metrics": DONE once every instance runs, and includeMetrics=false zeroes countRunning and the
 # totals; "early": DONE once the pool is accepted, before its instances run, counts always real.
@@ -70,6 +70,8 @@ class EmulatorConfig:
     # State and time.
     state_file: Path | None = None
     clock: Clock = field(default=system_clock, repr=False, compare=False)
+    # Names: unique among live siblings (a 409 otherwise), or duplicates allowed, as the real API may.
+    unique_names: bool = True
     # Catalogue.
     include_bad_rows: bool = True
     extra_providers: int = 0

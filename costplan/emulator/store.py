@@ -30,6 +30,10 @@ except ImportError:  # pragma: no cover
 MAX_EVENTS = 5000
 
 
+class StateFileError(ValueError):
+    """The state file is not an emulator state this version can read (corrupt, truncated, foreign)."""
+
+
 def new_uuid() -> str:
     """A fresh id for a created resource."""
     return str(uuidlib.uuid4())
@@ -79,9 +83,18 @@ class Store:
     def _read(self) -> dict[str, Any]:
         assert self._path is not None
         self._signature = _signature(self._path)
-        state: dict[str, Any] = json.loads(self._path.read_text(encoding="utf-8"))
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"{self._path}: unsupported emulator state version {state.get('version')!r}")
+        try:
+            state = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise StateFileError(
+                f"emulator state file {self._path} cannot be read ({exc}); move it away to start from a fresh state"
+            ) from None
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            found = state.get("version") if isinstance(state, dict) else type(state).__name__
+            raise StateFileError(
+                f"emulator state file {self._path} is not an emulator state of version {STATE_VERSION} "
+                f"(found {found!r}); move it away to start from a fresh state"
+            )
         self._dirty = True
         return state
 

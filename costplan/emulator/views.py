@@ -229,6 +229,7 @@ def service(state: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "cpuLimit": s["cpuMhz"],
         "memoryLimitMiB": s["memoryMB"],
         "constraints": s["constraints"],
+        "environmentVariables": s.get("environmentVariables", []),
         "ports": s["ports"],
         "environmentLbDns": env["lbDns"],
         "createdAt": iso(s["createdAt"]),
