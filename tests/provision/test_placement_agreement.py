@@ -46,9 +46,8 @@ def test_the_emulator_runs_every_replica_on_its_service_pools(
     from costplan.planner import PlanOptions, make_plan
     from tests.conftest import EXAMPLE_KEY
 
-    # Exact agreement holds for the deterministic rule the planner simulates today (strict spread, binpack):
-    # the emulator's spread-first scheduler. The scheduler-stage helper (branch `stage`) switches this test
-    # to the emulator's default, nomad, and drops spread-first.
+    # The emulator's deterministic spread-first scheduler: every replica must land there. The
+    # scheduler-stage helper (branch `stage`) switches this test to the emulator's default, nomad.
     emulator = serve_emulator(provision_seconds=0.02, scheduler="spread-first")
     settings = Settings(api_url=emulator.base_url, api_key=Secret(EXAMPLE_KEY), data_dir=tmp_path)
     services: Sequence[ServiceSpec] = (
