@@ -9,6 +9,7 @@ number of nodes autoscaling adds must agree within sampling error (4 standard er
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -64,9 +65,8 @@ def _emulator_rates(
         index = per_pool.get(p, 0)
         per_pool[p] = index + 1
         pool = pools[p]
-        nodes.append(
-            emulator.Node(f"{pool.name}/{index}", pool.cpu_mhz, pool.memory_mb, 0, 0, pool.name, rank=(pool.name, index))
-        )
+        node = emulator.Node(f"{pool.name}/{index}", pool.cpu_mhz, pool.memory_mb, 0, 0, pool.name)
+        nodes.append(dataclasses.replace(node, rank=(pool.name, index)))
     grows = [
         emulator.Pool(p.name, p.cpu_mhz, p.memory_mb, 0, 0, per_pool.get(i, 0), per_pool.get(i, 0) + p.room)
         for i, p in enumerate(pools)
@@ -115,9 +115,7 @@ def test_landing_and_spread_rates_agree(seed: int) -> None:
     pools, node_pool, services = _case(seed)
     cluster = scheduler.make_cluster(services, pools, node_pool)
     order = list(range(len(services)))
-    model = scheduler.estimate(
-        cluster, [s.count_min for s in services], order, runs=RUNS, seed=seed, autoscale=False
-    )
+    model = scheduler.estimate(cluster, [s.count_min for s in services], order, runs=RUNS, seed=seed, autoscale=False)
     landed, kept, _ = _emulator_rates(pools, node_pool, services, grow=False)
     assert _close(model.probability, landed), (model.probability, landed)
     for name, rate in kept.items():
