@@ -166,7 +166,8 @@ def _check_constraints(plan: Plan) -> list[str]:
                 out.append(f"service {spec.name}: pools names {name!r}, not a pool of the plan")
             elif not may_use(spec, pools[name]):
                 out.append(f"service {spec.name}: pools lists {name}, whose provider or tags it may not use")
-        if (spec.count_min > 0 or (plan.peak is not None and spec.count_max > 0)) and not listed:
+        planned = spec.count_min if plan.peak is None else max(spec.count_min, spec.count_max)
+        if planned > 0 and not listed:
             out.append(f"service {spec.name}: no pool it may use")
     for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
         for i, node in enumerate(nodes):
