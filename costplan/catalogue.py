@@ -229,9 +229,7 @@ async def collect_async(
     batches, missing = [], []
     for (provider, environment_uuid), result in zip(found, results, strict=True):
         if isinstance(result, str):
-            missing.append(
-                {"provider_uuid": provider.uuid, "provider": provider.platform_name, "reason": result}
-            )
+            missing.append({"provider_uuid": provider.uuid, "provider": provider.platform_name, "reason": result})
         else:
             batches.append(ProviderTypes(provider.uuid, provider.platform_name, environment_uuid, result))
     if not batches:
@@ -261,10 +259,7 @@ async def collect_async(
 
 def missing_message(catalogue: Catalogue) -> str:
     """A sentence per missing provider, for errors and the CLI summary."""
-    lines = [
-        f"{row.provider} ({row.provider_uuid}): {row.reason}"
-        for row in catalogue.missing.itertuples(index=False)
-    ]
+    lines = [f"{row.provider} ({row.provider_uuid}): {row.reason}" for row in catalogue.missing.itertuples(index=False)]
     return f"{len(lines)} providers are missing from the catalogue: " + "; ".join(lines)
 
 

@@ -145,8 +145,10 @@ class Model:
         start: npt.ArrayLike | None = None,
         objective_cutoff: float | None = None,
         seed: int = 0,
+        node_limit: int | None = None,
     ) -> Solution:
-        """Solve; the caller checks `status` before reading anything else."""
+        """Solve; the caller checks `status` before reading anything else. `node_limit` (branch-and-
+        bound nodes) is a work limit: unlike the time limit it gives the same answer on any machine."""
         n, m = self.num_vars, self.num_rows
         cost = _cat(self._cost, np.float64)
         integrality = _cat(self._int, np.bool_)
@@ -191,6 +193,8 @@ class Model:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
         if objective_cutoff is not None:
             h.setOptionValue("objective_bound", float(objective_cutoff))
         h.passModel(lp)

@@ -247,7 +247,7 @@ def node_count_bound(
         # Big replicas do not share a node freely: for the dual-feasible functions u_k of
         # Fekete-Schepers, sum_g u_k(size_g / capacity_t) f[g, t] <= x_t (per dimension).
         for size, cap in ((problem.cpu, cap_cpu), (problem.mem, cap_mem)):
-            share = size[g_of] / cap[t_of]
+            share = np.divide(size[g_of], cap[t_of], out=np.zeros(len(g_of)), where=cap[t_of] > 0)
             for k in DFF_ORDERS:
                 u = dff(share, k)
                 useful = np.bincount(t_of, weights=(u > share + 1e-9), minlength=problem.n_types) > 0

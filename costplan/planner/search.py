@@ -4,9 +4,9 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
 
 1. drop dominated node types (exact: never needed);
 2. starting plans: the greedy baselines and the best single-type plan (passed in);
-3. bounds: the aggregate LP (dual certificate; its duals also price every replica), then the
-   node-count MILP;
-4. small instances: the compact MILP, warm-started, until proven optimal;
+3. bounds: the aggregate LP (dual certificate; its duals also price every replica);
+4. small instances: the arc-flow model (`arcflow`), which usually proves the optimum at once;
+   then the node-count MILP (a bound), and the compact MILP, warm-started;
 5. medium ones: pack along the node-count MILP's solution (and variants with a little slack),
    the restricted compact MILP, re-packing over column-generation patterns (restricted master
    MILP);
@@ -25,12 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from costplan.planner import colgen, lns, svc
+from costplan.planner import arcflow, colgen, lns, svc
 from costplan.planner.bounds import Bound, effective_capacity, integral, lp_bound, node_count_bound
 from costplan.planner.exact import repack, slot_limits
 from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack_targeted, round_flows
 from costplan.planner.problem import BoolArray, Packing, Problem, dominated_types
 
+ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if its graph is small)
+ARCFLOW_NODES = 2_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
 LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
@@ -106,19 +108,34 @@ def solve(
     capacity = effective_capacity(work)
     lp = bound = lp_bound(work, capacity)
     stats["lp_bound"] = integral(bound.units)
-    nc = node_count_bound(
-        work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
-    )
-    if nc.units > bound.units:
-        bound = nc
-    stats["node_count_bound"] = integral(nc.units)
 
     def gap_ok() -> bool:
         b = integral(bound.units)
         return best.cost <= b + GAP_TOLERANCE or (best.cost - b) <= target_gap * best.cost
 
+    # Small instances: the arc-flow model usually proves the optimum at once.
+    graph = arcflow.build_graph(work) if int(work.demand.sum()) <= ARCFLOW_REPLICAS else None
+    if graph is not None:
+        flow = arcflow.solve(
+            work, graph, start=best.packing, time_limit=_share(deadline, 0.5), node_limit=ARCFLOW_NODES, seed=seed
+        )
+        best.offer(flow.packing, "arc-flow MILP")
+        stats["arcflow"] = {"status": flow.status, "arcs": len(graph.tail), "vertices": graph.n_vertices}
+        if flow.bound_units > bound.units:
+            method = "arc-flow model (proven optimal)" if flow.status == "optimal" else "arc-flow LP"
+            bound = Bound(flow.bound_units, method)
+
+    nc = Bound(-math.inf, "node-count MILP (not needed)")
+    if not gap_ok():
+        nc = node_count_bound(
+            work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
+        )
+        if nc.units > bound.units:
+            bound = nc
+        stats["node_count_bound"] = integral(nc.units)
+
     # A plan along the node-count solution, and along variants with a little slack.
-    if nc.x is not None:
+    if nc.x is not None and not gap_ok():
         best.offer(_polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc))), "node-count MILP + packing")
     large = _restricted_size(work, nc, best.packing, best.cost) > LARGE_SIZE
     if large and not gap_ok():

@@ -153,9 +153,7 @@ class Provisioner(EnvironmentReader):
         services: tuple[tuple[str, str], ...] = ()
         if with_services:
             existing = {s.name for s in self.live_services(environment_uuid)}
-            services = tuple(
-                (s.name, KEEP if s.name in existing else CREATE) for s in plan.ordered_services()
-            )
+            services = tuple((s.name, KEEP if s.name in existing else CREATE) for s in plan.ordered_services())
         return Preview(
             environment_uuid,
             plan.currency,

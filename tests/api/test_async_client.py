@@ -24,9 +24,7 @@ def catalogue(request: httpx.Request) -> httpx.Response:
     if path == "/v1/workspaces":
         providers = [{"uuid": p, "platformName": p.upper()} for p in PROVIDERS]
         environment = {"uuid": "env", "name": "Prod", "providers": providers}
-        return httpx.Response(
-            200, json={"workspaces": [{"uuid": "ws", "name": "A", "environments": [environment]}]}
-        )
+        return httpx.Response(200, json={"workspaces": [{"uuid": "ws", "name": "A", "environments": [environment]}]})
     if path.endswith("/instancesTypes"):
         provider = path.split("/")[3]
         types = [{"uuid": f"{provider}-{n}", "name": f"T{n}", "vCPUs": n, "memory": 2 * n} for n in (1, 2)]
@@ -34,9 +32,7 @@ def catalogue(request: httpx.Request) -> httpx.Response:
     if path == f"/v1/instancePools/{POOL}/status":
         return httpx.Response(200, json={"uuid": POOL, "status": "DONE", "success": True, "count": 2})
     if path == f"/v1/services/{SERVICE}/status":
-        return httpx.Response(
-            200, json={"uuid": SERVICE, "status": "DONE", "success": True, "countRunning": 1}
-        )
+        return httpx.Response(200, json={"uuid": SERVICE, "status": "DONE", "success": True, "countRunning": 1})
     return httpx.Response(404)
 
 
