@@ -113,20 +113,27 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     spares = 0
     with_spares: dict[str, tuple[int, str]] = {}  # start method -> its own cost as priced, and how
     if options.n_plus_one:
-        layout, spares = add_spares(types, specs, layout, tags, names, max_pools=options.max_pools)
+        in_peak = peak_layout.types if peak_layout is not None else None
+        layout, spares = add_spares(types, specs, layout, tags, names, max_pools=options.max_pools, pools=in_peak)
         # Greedy plans with their own spares compete too: the cheapest N+1 plan is kept.
         for packing, method in starts:
             if packing is None or not packing.is_valid(base):
                 continue
             own = from_packing(base, packing, len(specs), counts_min).canonical(names)
             own_tags = pool_tags(specs, [own, *extra])
-            other, other_spares = add_spares(types, specs, own, own_tags, names, max_pools=options.max_pools)
+            other, other_spares = add_spares(
+                types, specs, own, own_tags, names, max_pools=options.max_pools, pools=in_peak
+            )
             with_spares[method] = (other.cost(types), "priced with its own N+1 spare nodes")
-            if other.cost(types) < layout.cost(types):
+            pools = np.union1d(other.types, in_peak if in_peak is not None else [])
+            within = options.max_pools is None or len(pools) <= options.max_pools  # with the peak's pools
+            if other.cost(types) < layout.cost(types) and within:
                 layout, spares, tags = other, other_spares, own_tags
                 result = replace(result, method=f"{method} (cheaper once N+1 spares are added)")
         if peak_layout is not None:
-            peak_layout, _ = add_spares(types, specs, peak_layout, tags, names, max_pools=options.max_pools)
+            peak_layout, _ = add_spares(
+                types, specs, peak_layout, tags, names, max_pools=options.max_pools, pools=layout.types
+            )
 
     # Placeability: the platform's own scheduler must land every replica on these nodes.
     placeable: Placeable | None = None
