@@ -199,6 +199,7 @@ def node_count_bound(
     capacity_scale: float = 1.0,
     capacity: tuple[FloatArray, FloatArray] | None = None,
     integer: bool = True,
+    node_limit: int | None = None,
 ) -> Bound:
     """The same relaxation with integer node counts (and, when small enough, per-group flows).
 
@@ -268,7 +269,7 @@ def node_count_bound(
         m.add_coeffs(cap_row[0], z, 1.0)
 
     # Objective: the monthly price of the nodes; solve with the gap we can certify (half a unit).
-    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE)
+    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, node_limit=node_limit)
     x_val = sol.x[x] if sol.x is not None else None
     flow_val = None
     if sol.x is not None and f is not None:

@@ -125,8 +125,8 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
                 types, specs, own, own_tags, names, max_pools=options.max_pools, pools=in_peak
             )
             with_spares[method] = (other.cost(types), "priced with its own N+1 spare nodes")
-            pools = np.union1d(other.types, in_peak if in_peak is not None else [])
-            within = options.max_pools is None or len(pools) <= options.max_pools  # with the peak's pools
+            plan_pools = np.union1d(other.types, in_peak if in_peak is not None else [])
+            within = options.max_pools is None or len(plan_pools) <= options.max_pools  # with the peak's pools
             if other.cost(types) < layout.cost(types) and within:
                 layout, spares, tags = other, other_spares, own_tags
                 result = replace(result, method=f"{method} (cheaper once N+1 spares are added)")

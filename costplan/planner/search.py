@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from costplan.planner import arcflow, colgen, lns, svc
+from costplan.planner import _solve, arcflow, colgen, lns, svc
 from costplan.planner.bounds import Bound, effective_capacity, integral, lp_bound, node_count_bound
 from costplan.planner.exact import repack, slot_limits
 from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack_targeted, round_flows
@@ -33,6 +33,9 @@ from costplan.planner.problem import BoolArray, Packing, Problem, dominated_type
 
 ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if its graph is small)
 ARCFLOW_NODES = 2_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
+WORK_PER_SECOND = 20_000  # solver work (`_solve.work`) per nominal second of effort
+NODE_COUNT_NODES = 5_000  # branch-and-bound nodes of the node-count MILP
+COMPACT_NODES = 5_000  # ... and of the compact MILP
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
 LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
@@ -85,9 +88,21 @@ def solve(
     target_gap: float = 0.0,
     seed: int = 0,
     starts: Sequence[tuple[Packing | None, str]] = (),
+    effort: float | None = None,
 ) -> SearchResult:
-    """The cheapest packing found for `problem` in `time_limit` seconds, with a proven bound."""
+    """The cheapest packing found for `problem`, with a proven bound.
+
+    The search's work is limited by counts (`effort` nominal seconds, default `time_limit`, turned
+    into solver work by `WORK_PER_SECOND`), so the same inputs and seed give the same plan on any
+    machine; `time_limit` is a ceiling, and `stats["time_limit_bound"]` says when it decided.
+    """
     began = time.monotonic()
+    budget = WORK_PER_SECOND * (time_limit if effort is None else effort)
+    work_start, timeouts_start = _solve.work(), _solve.timeouts()
+
+    def work_left() -> float:
+        return max(0.0, budget - (_solve.work() - work_start))
+
     # A little slack for the last solver call's overrun and the final checks: never late.
     deadline = began + time_limit - min(FINISH_MARGIN, 0.02 * time_limit)
     rng = np.random.default_rng(seed)
@@ -128,7 +143,12 @@ def solve(
     nc = Bound(-math.inf, "node-count MILP (not needed)")
     if not gap_ok():
         nc = node_count_bound(
-            work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
+            work,
+            time_limit=_share(deadline, 0.25),
+            known_bound=bound.units,
+            incumbent=best.cost,
+            capacity=capacity,
+            node_limit=NODE_COUNT_NODES,
         )
         if nc.units > bound.units:
             bound = nc
@@ -148,6 +168,7 @@ def solve(
             rng=rng,
             types=_svc_types(work, nc, best.packing),
             stop_below=_target(bound, target_gap),
+            work_limit=int(_solve.work() + (1.0 - SVC_RESERVE) * work_left()),
         )
         stats["svc_passes"] = found.passes
         if found.packing is not None:
@@ -155,7 +176,9 @@ def solve(
     for scale in () if large else (0.97, 0.93):
         if gap_ok() or time.monotonic() > deadline - 0.1:
             break
-        variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale)
+        variant = node_count_bound(
+            work, time_limit=_share(deadline, 0.15), capacity_scale=scale, node_limit=NODE_COUNT_NODES
+        )
         if variant.x is not None:
             best.offer(_polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant))), "slack packing")
 
@@ -181,6 +204,7 @@ def solve(
             start=best.packing,
             time_limit=_share(deadline, 0.8 if exact else 0.6),
             seed=seed,
+            node_limit=COMPACT_NODES,
         )
         if result.nodes is not None:
             best.offer(result.nodes, "compact MILP" if exact else "restricted compact MILP")
@@ -199,7 +223,13 @@ def solve(
     # Medium ones: patterns from column generation, re-combined by the restricted master MILP.
     if not large and not gap_ok() and time.monotonic() < deadline - 0.2:
         focus = np.flatnonzero(np.round(nc.x) > 0) if nc.x is not None else None
-        cg = colgen.generate(work, deadline=_share_abs(deadline, 0.2), incumbent=best.packing, focus=focus)
+        cg = colgen.generate(
+            work,
+            deadline=_share_abs(deadline, 0.5),
+            incumbent=best.packing,
+            focus=focus,
+            work_limit=_solve.work() + 0.2 * work_left(),
+        )
         stats["colgen"] = cg.stats
         if cg.bound_units > bound.units:
             bound = Bound(cg.bound_units, cg.bound_method)
@@ -208,13 +238,21 @@ def solve(
 
     # Large-neighbourhood search polishes the incumbent.
     if best.packing is not None and not gap_ok():
-        improved = lns.improve(work, best.packing, deadline=deadline, stop_below=_target(bound, target_gap), rng=rng)
+        improved = lns.improve(
+            work,
+            best.packing,
+            deadline=deadline,
+            stop_below=_target(bound, target_gap),
+            rng=rng,
+            work_limit=int(work_start + budget),
+        )
         best.offer(improved, best.method + " + LNS")
 
     if best.packing is None:
         raise RuntimeError("no packing found")  # unreachable: the starts always include a baseline
     b = min(integral(bound.units), float(best.cost))
-    stats["seconds"] = round(time.monotonic() - began, 3)
+    stats["work"] = _solve.work() - work_start
+    stats["time_limit_bound"] = _solve.timeouts() > timeouts_start or time.monotonic() >= deadline
     packing = Packing(keep[best.packing.types], best.packing.counts)
     return SearchResult(packing, int(best.cost), b, bound.method, best.method, stats)
 
