@@ -32,7 +32,7 @@ from costplan.planner.greedy import size_order
 from costplan.planner.problem import IntArray, Packing, Problem
 from costplan.plans import MONEY_SCALE
 
-ARC_LIMIT = 40_000  # arcs over all types above which the model is not built
+ARC_LIMIT = 8_000  # arcs over all types above which the model is not built (its LP gets slow)
 CLIMB_STEPS = 3  # feasibility MILPs ("a plan at the bound?") before the optimisation MILP
 TABLE_LIMIT = 4_000_000  # scaled capacity cells (per dimension) above which lifting tables are refused
 

@@ -96,7 +96,9 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     starts: list[tuple[Packing | None, str]] = [(p, k) for k, p in greedy.items()]
     starts.append((single[1] if single else None, "best single type"))
     share = 0.7 if need_peak else 0.85
-    result = _solve(base, time_limit=_left(deadline) * share, options=options, starts=starts)
+    result = _solve(
+        base, time_limit=_left(deadline) * share, options=options, starts=starts, effort=options.time_limit * share
+    )
     counts_min = [s.count_min for s in specs]
     names = pool_names(options.pool_prefix, types, range(len(types)))
     layout = from_packing(base, result.packing, len(specs), counts_min).canonical(names)
@@ -248,10 +250,23 @@ def _left(deadline: float) -> float:
 
 
 def _solve(
-    problem: Problem, *, time_limit: float, options: PlanOptions, starts: Sequence[tuple[Packing | None, str]]
+    problem: Problem,
+    *,
+    time_limit: float,
+    options: PlanOptions,
+    starts: Sequence[tuple[Packing | None, str]],
+    effort: float,
 ) -> SearchResult:
+    """`effort` fixes the search's work (reproducible plans); `time_limit` is only its ceiling."""
     try:
-        return solve(problem, time_limit=time_limit, target_gap=options.target_gap, seed=options.seed, starts=starts)
+        return solve(
+            problem,
+            time_limit=time_limit,
+            target_gap=options.target_gap,
+            seed=options.seed,
+            starts=starts,
+            effort=effort,
+        )
     except PlanningError:
         raise
     except RuntimeError as exc:
@@ -275,7 +290,11 @@ def _plan_peak(
         problem = replace(full, cap_free=free, max_pools=left)
     start = ffd(problem, class_types(problem))
     result = _solve(
-        problem, time_limit=_left(deadline) * 0.7, options=options, starts=[(start, "first-fit decreasing")]
+        problem,
+        time_limit=_left(deadline) * 0.7,
+        options=options,
+        starts=[(start, "first-fit decreasing")],
+        effort=options.time_limit * 0.3 * 0.7,
     )
     return result, from_packing(problem, result.packing, len(specs), counts_max)
 
@@ -337,7 +356,7 @@ def _alternatives(
     providers = sorted(set(types["provider"].astype(str)))
     names_all = pool_names(options.pool_prefix, types, range(len(types)))
     if len(providers) > 1:
-        budget = min(ALTERNATIVE_TIME, _left(deadline) * 0.5 / len(providers))
+        budget = min(ALTERNATIVE_TIME, options.time_limit * 0.075 / len(providers))  # effort: reproducible
         for provider in providers:
             keep = (types["provider"].astype(str) == provider).to_numpy()
             try:
@@ -353,7 +372,12 @@ def _alternatives(
             start = ffd(problem, class_types(problem))
             try:
                 found = solve(
-                    problem, time_limit=max(0.2, budget), target_gap=0.01, seed=options.seed, starts=[(start, "ffd")]
+                    problem,
+                    time_limit=max(0.2, min(budget * 2, _left(deadline) * 0.5 / len(providers))),
+                    target_gap=0.01,
+                    seed=options.seed,
+                    starts=[(start, "ffd")],
+                    effort=budget,
                 )
             except (RuntimeError, PlanningError) as exc:
                 out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))

@@ -32,10 +32,10 @@ from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack
 from costplan.planner.problem import BoolArray, Packing, Problem, dominated_types
 
 ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if its graph is small)
-ARCFLOW_NODES = 2_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
-WORK_PER_SECOND = 20_000  # solver work (`_solve.work`) per nominal second of effort
-NODE_COUNT_NODES = 5_000  # branch-and-bound nodes of the node-count MILP
-COMPACT_NODES = 5_000  # ... and of the compact MILP
+ARCFLOW_NODES = 1_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
+WORK_PER_SECOND = 2_000  # solver work (`_solve.work`) per nominal second: ~600/s was measured at load 8 on 2 cores
+NODE_WORK = 50  # solver work of one branch-and-bound node, roughly (node limits from the work left)
+MIN_NODES = 20
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
 LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
@@ -103,6 +103,10 @@ def solve(
     def work_left() -> float:
         return max(0.0, budget - (_solve.work() - work_start))
 
+    def nodes(fraction: float) -> int:
+        """A node limit for one MILP: its share of the work left (a node costs ~`NODE_WORK`)."""
+        return max(MIN_NODES, int(fraction * work_left() / NODE_WORK))
+
     # A little slack for the last solver call's overrun and the final checks: never late.
     deadline = began + time_limit - min(FINISH_MARGIN, 0.02 * time_limit)
     rng = np.random.default_rng(seed)
@@ -148,7 +152,7 @@ def solve(
             known_bound=bound.units,
             incumbent=best.cost,
             capacity=capacity,
-            node_limit=NODE_COUNT_NODES,
+            node_limit=nodes(0.25),
         )
         if nc.units > bound.units:
             bound = nc
@@ -176,9 +180,7 @@ def solve(
     for scale in () if large else (0.97, 0.93):
         if gap_ok() or time.monotonic() > deadline - 0.1:
             break
-        variant = node_count_bound(
-            work, time_limit=_share(deadline, 0.15), capacity_scale=scale, node_limit=NODE_COUNT_NODES
-        )
+        variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale, node_limit=nodes(0.1))
         if variant.x is not None:
             best.offer(_polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant))), "slack packing")
 
@@ -204,7 +206,7 @@ def solve(
             start=best.packing,
             time_limit=_share(deadline, 0.8 if exact else 0.6),
             seed=seed,
-            node_limit=COMPACT_NODES,
+            node_limit=nodes(0.8 if exact else 0.5),
         )
         if result.nodes is not None:
             best.offer(result.nodes, "compact MILP" if exact else "restricted compact MILP")
