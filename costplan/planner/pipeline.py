@@ -31,7 +31,7 @@ from costplan.planner.placeable import Placeable, make_placeable, settle_packing
 from costplan.planner.placement import METHOD as PLACEMENT_METHOD
 from costplan.planner.placement import placement_check
 from costplan.planner.problem import Packing, Problem, build_problem
-from costplan.planner.search import SearchResult, solve
+from costplan.planner.search import SearchResult, solve, stderr_progress
 from costplan.planner.verify import verify_plan
 from costplan.plans import (
     Explanations,
@@ -266,6 +266,7 @@ def _solve(
             seed=options.seed,
             starts=starts,
             effort=effort,
+            progress=stderr_progress(),
         )
     except PlanningError:
         raise

@@ -18,8 +18,9 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
 from __future__ import annotations
 
 import math
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from costplan.planner.bounds import Bound, effective_capacity, integral, lp_boun
 from costplan.planner.exact import repack, slot_limits
 from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack_targeted, round_flows
 from costplan.planner.problem import BoolArray, Packing, Problem, dominated_types
+from costplan.plans import MONEY_SCALE
 
 ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if its graph is small)
 ARCFLOW_NODES = 1_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
@@ -90,6 +92,7 @@ def solve(
     seed: int = 0,
     starts: Sequence[tuple[Packing | None, str]] = (),
     effort: float | None = None,
+    progress: Progress | None = None,
 ) -> SearchResult:
     """The cheapest packing found for `problem`, with a proven bound.
 
@@ -100,6 +103,10 @@ def solve(
     began = time.monotonic()
     budget = WORK_PER_SECOND * (time_limit if effort is None else effort)
     work_start, timeouts_start = _solve.work(), _solve.timeouts()
+
+    def report(phase: str) -> None:
+        if progress is not None:
+            progress(phase, best.cost, integral(bound.units))
 
     def work_left() -> float:
         return max(0.0, budget - (_solve.work() - work_start))
@@ -133,6 +140,8 @@ def solve(
         b = integral(bound.units)
         return best.cost <= b + GAP_TOLERANCE or (best.cost - b) <= target_gap * best.cost
 
+    report("starting plans and aggregate LP bound")
+
     # Small instances: the arc-flow model usually proves the optimum at once.
     graph = arcflow.build_graph(work) if int(work.demand.sum()) <= ARCFLOW_REPLICAS else None
     if graph is not None:
@@ -144,6 +153,8 @@ def solve(
         if flow.bound_units > bound.units:
             method = "arc-flow model (proven optimal)" if flow.status == "optimal" else "arc-flow LP"
             bound = Bound(flow.bound_units, method)
+
+        report("arc-flow model")
 
     nc = Bound(-math.inf, "node-count MILP (not needed)")
     if not gap_ok():
@@ -158,6 +169,7 @@ def solve(
         if nc.units > bound.units:
             bound = nc
         stats["node_count_bound"] = integral(nc.units)
+        report("node-count bound")
 
     # A plan along the node-count solution, and along variants with a little slack.
     if nc.x is not None and not gap_ok():
@@ -178,6 +190,7 @@ def solve(
         stats["svc_passes"] = found.passes
         if found.packing is not None:
             best.offer(downsize(work, found.packing), "sequential value correction")
+        report("sequential value correction")
     for scale in () if large else (0.97, 0.93):
         if gap_ok() or time.monotonic() > deadline - 0.1:
             break
@@ -212,6 +225,7 @@ def solve(
         if result.nodes is not None:
             best.offer(result.nodes, "compact MILP" if exact else "restricted compact MILP")
         stats["compact"] = {"status": result.status, "exact": exact, "slots": int(limits.sum())}
+        report("compact MILP")
         if exact:
             exact_bound = min(result.bound_units, best.cost)
             if result.status == "optimal" and result.nodes is not None:
@@ -238,6 +252,7 @@ def solve(
             bound = Bound(cg.bound_units, cg.bound_method)
         if not gap_ok():
             best.offer(_polish(work, cg.packing) if cg.packing is not None else None, "restricted master MILP")
+        report("column generation")
 
     # Large-neighbourhood search polishes the incumbent.
     if best.packing is not None and not gap_ok():
@@ -250,6 +265,7 @@ def solve(
             work_limit=int(work_start + budget),
         )
         best.offer(improved, best.method + " + LNS")
+        report("large-neighbourhood search")
 
     if best.packing is None:
         raise RuntimeError("no packing found")  # unreachable: the starts always include a baseline
@@ -258,6 +274,24 @@ def solve(
     stats["time_limit_bound"] = _solve.timeouts() > timeouts_start or time.monotonic() >= deadline
     packing = Packing(keep[best.packing.types], best.packing.counts)
     return SearchResult(packing, int(best.cost), b, bound.method, best.method, stats)
+
+
+Progress = Callable[[str, float, float], None]  # (phase done, incumbent cost, bound), money units
+
+
+def stderr_progress() -> Progress | None:
+    """A progress printer on stderr when it is a terminal (phase, incumbent, bound, gap), else None."""
+    if not sys.stderr.isatty():
+        return None
+    began = time.monotonic()
+
+    def show(phase: str, cost: float, bound: float) -> None:
+        gap = f"{(cost - bound) / cost:.2%}" if math.isfinite(cost) and cost > 0 and math.isfinite(bound) else "-"
+        plan = f"{cost / MONEY_SCALE:,.2f}" if math.isfinite(cost) else "-"
+        low = f"{bound / MONEY_SCALE:,.2f}" if math.isfinite(bound) else "-"
+        print(f"[{time.monotonic() - began:6.1f}s] {phase}: plan {plan}, bound {low}, gap {gap}", file=sys.stderr)
+
+    return show
 
 
 def _svc_types(problem: Problem, nc: Bound, incumbent: Packing | None) -> BoolArray | None:
