@@ -359,6 +359,10 @@ def _alternatives(
     if len(providers) > 1:
         budget = min(ALTERNATIVE_TIME, options.time_limit * 0.075 / len(providers))  # effort: reproducible
         for provider in providers:
+            if time.monotonic() >= deadline:  # the time limit covers the whole call
+                note = "not computed: the time limit was reached"
+                out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=note))
+                continue
             keep = (types["provider"].astype(str) == provider).to_numpy()
             try:
                 problem = build_problem(
