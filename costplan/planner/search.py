@@ -37,7 +37,7 @@ ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if i
 ARCFLOW_NODES = 1_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
 WORK_PER_SECOND = 15_000  # solver work (`_solve.work`) per nominal second; a value-correction pass on the large
 # benchmark instance is ~80,000 work, documented as 3-5 s on a quiet 2-core machine (~20,000/s)
-NODE_WORK = 50  # solver work of one branch-and-bound node, roughly (node limits from the work left)
+NODE_WORK = 10  # solver work of one branch-and-bound node, roughly (node limits from the work left)
 MIN_NODES = 20
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
@@ -242,7 +242,7 @@ def solve(
         focus = np.flatnonzero(np.round(nc.x) > 0) if nc.x is not None else None
         cg = colgen.generate(
             work,
-            deadline=_share_abs(deadline, 0.5),
+            deadline=_share_abs(deadline, 0.2),
             incumbent=best.packing,
             focus=focus,
             work_limit=_solve.work() + 0.2 * work_left(),
