@@ -87,16 +87,17 @@ def improve(
     current = base * (1.0 + BIG_PREMIUM * base / _typical_node(problem, base, usable, reduced))
     best: Packing | None = None
     history: list[int] = []
-    took = 0
+    took, seconds = 0, 0.0
     limit = work_limit if work_limit is not None else math.inf
     while time.monotonic() < deadline and (max_passes is None or len(history) < max_passes):
-        if best is not None and (best.cost(problem) <= stop_below or work() + 0.8 * took > limit):
+        late = deadline - time.monotonic() < 0.8 * seconds  # the ceiling: a pass that would not finish
+        if best is not None and (best.cost(problem) <= stop_below or work() + 0.8 * took > limit or late):
             break  # good enough, or another pass would not fit (its greedy rest is never better)
-        started = work()
+        started, clock = work(), time.monotonic()
         packing = sequential(
             problem, current, deadline=deadline, types=usable, seed=int(rng.integers(1 << 30)), work_limit=limit
         )
-        took = work() - started
+        took, seconds = work() - started, time.monotonic() - clock
         if packing is None:
             break
         cost = packing.cost(problem)
