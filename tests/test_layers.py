@@ -90,5 +90,7 @@ def test_emulator_imports_nothing_else_from_costplan() -> None:
 
 
 def test_the_solver_is_imported_in_one_place() -> None:
-    users = sorted(module_name(p) for p in PACKAGE.rglob("*.py") if "highspy" in p.read_text(encoding="utf-8"))
+    users = sorted(
+        module_name(p) for p in PACKAGE.rglob("*.py") if "highspy" in p.read_text(encoding="utf-8")
+    )
     assert users == ["costplan.planner._solve"]

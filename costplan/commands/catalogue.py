@@ -7,7 +7,6 @@ Register in `costplan.cli.COMMANDS`:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from costplan.commands._shared import App, emit_records, notice_line, output_opt
 if TYPE_CHECKING:
     import pandas as pd
 
-    from costplan.catalogue import Catalogue, Progress
+    from costplan.catalogue import Catalogue
 
 # What `--output table` shows; csv and json carry every column of the filtered view.
 TABLE_COLUMNS = (
@@ -40,28 +39,24 @@ EXIT_PARTIAL = 3
 
 
 def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Catalogue:
-    """Collect with a progress bar on stderr (terminals only); the client is closed in its loop."""
-    from costplan.catalogue import collect_async
+    """Collect with a progress bar on stderr (terminals only)."""
+    from costplan.catalogue import collect_from
+    from costplan.config import public_url
     from costplan.progress import terminal_progress
 
     settings = app.settings
-    client = app.async_client()
-    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else settings.api_url
-
-    async def run(progress: Progress) -> Catalogue:
-        async with client:
-            return await collect_async(
-                client,
-                currency=settings.currency,
-                concurrency=concurrency or settings.concurrency,
-                prices=settings.sections.get("prices"),
-                strict=strict,
-                progress=progress,
-                source=source,
-            )
-
+    client = app.client()
+    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else public_url(settings.api_url)
     with terminal_progress(sys.stderr) as progress:
-        return asyncio.run(run(progress))
+        return collect_from(
+            client,
+            currency=settings.currency,
+            concurrency=concurrency or settings.concurrency,
+            prices=settings.sections.get("prices"),
+            strict=strict,
+            progress=progress,
+            source=source,
+        )
 
 
 def _report_collection(catalogue: Catalogue, path: Any) -> None:
@@ -212,12 +207,16 @@ def catalogue(
     if current.source:
         notice_line(f"catalogue: {current.summary()}")
     if not current.complete:
-        notice_line("warning: this catalogue is partial; `costplan collect` to try the missing providers again")
+        notice_line(
+            "warning: this catalogue is partial; `costplan collect` to try the missing providers again"
+        )
     if quality:
         frame = current.quality
         if providers:
             wanted = {p.casefold() for p in providers}
-            keep = frame["provider"].str.casefold().isin(wanted) | frame["provider_uuid"].str.casefold().isin(wanted)
+            keep = frame["provider"].str.casefold().isin(wanted) | frame["provider_uuid"].str.casefold().isin(
+                wanted
+            )
             frame = frame[keep.fillna(False).astype(bool)]
         columns = QUALITY_TABLE_COLUMNS if output == "table" else tuple(frame.columns)
         emit_records(_records(frame), output, columns=columns, title="Kept out of the catalogue")
@@ -256,7 +255,9 @@ def diff(app: App, old: str, new: str | None, output: str) -> None:
     from costplan.snapshots import diff as catalogue_diff
     from costplan.snapshots import load_catalogue
 
-    changes = catalogue_diff(load_catalogue(old, settings=app.settings), load_catalogue(new, settings=app.settings))
+    changes = catalogue_diff(
+        load_catalogue(old, settings=app.settings), load_catalogue(new, settings=app.settings)
+    )
     emit_records(_records(changes), output, columns=tuple(changes.columns), title=f"{len(changes)} changes")
 
 
@@ -279,5 +280,7 @@ def _table_columns(view: pd.DataFrame) -> tuple[str, ...]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values (None for missing, ISO 8601 for instants), floats unrounded."""
-    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", double_precision=15))
+    records: list[dict[str, Any]] = json.loads(
+        frame.to_json(orient="records", date_format="iso", double_precision=15)
+    )
     return records

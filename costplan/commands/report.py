@@ -17,9 +17,9 @@ def out_options(function: Any) -> Any:
         type=click.Path(file_okay=False, exists=True),
         help="Directory of template overrides, searched before the built-in templates.",
     )(function)
-    return click.option("--out", "out", type=click.Path(dir_okay=False), required=True, help="HTML file to write.")(
-        function
-    )
+    return click.option(
+        "--out", "out", type=click.Path(dir_okay=False), required=True, help="HTML file to write."
+    )(function)
 
 
 @click.group()

@@ -11,7 +11,7 @@ import traceback
 import httpx
 import pytest
 
-from costplan.api import AsyncClient, Client
+from costplan.api import Client
 from costplan.config import Secret, Settings
 from costplan.errors import ApiError, ApiResponseError, ApiTransportError, AuthenticationError
 
@@ -68,7 +68,9 @@ def everything_it_shows(exc: BaseException) -> str:
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_the_key_never_appears_in_an_error_or_a_log(make_client, example_key, caplog, handler, error_type, method):
+def test_the_key_never_appears_in_an_error_or_a_log(
+    make_client, example_key, caplog, handler, error_type, method
+):
     secret = example_key.split(":", 1)[1]
     client = make_client(handler, max_retries=1)
 
@@ -100,7 +102,6 @@ def test_client_reprs_show_the_server_not_the_key(example_key):
 
     with Client.from_settings(settings, transport=httpx.MockTransport(echo_key_401)) as client:
         assert repr(client) == "<Client api.layerops.test/v1>"
-    assert repr(AsyncClient.from_settings(settings)) == "<AsyncClient api.layerops.test/v1>"
 
 
 def headers_seen(request: httpx.Request) -> httpx.Response:
@@ -135,7 +136,9 @@ def test_from_settings_without_a_key_sends_no_key_header():
         seen.append(request)
         return httpx.Response(200, json=[])
 
-    with Client.from_settings(Settings(api_url="http://127.0.0.1:1/v1"), transport=httpx.MockTransport(handler)) as c:
+    with Client.from_settings(
+        Settings(api_url="http://127.0.0.1:1/v1"), transport=httpx.MockTransport(handler)
+    ) as c:
         c.list_workspaces()
 
     assert "x-api-key" not in seen[0].headers

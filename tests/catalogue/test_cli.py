@@ -52,7 +52,7 @@ def test_collect_writes_a_snapshot_and_prints_one_line_per_provider(run: Any, tm
 def test_partial_collection_exits_3_and_strict_writes_nothing(
     run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(App, "async_client", lambda self: mock_client(api_handler(down=frozenset({GCP}))))
+    monkeypatch.setattr(App, "client", lambda self: mock_client(api_handler(down=frozenset({GCP}))))
     partial = run("collect", "--out", str(tmp_path / "a"))
     assert partial.exit_code == 3
     assert "missing provider Google Cloud Platform" in partial.stderr and "503" in partial.stderr
@@ -65,7 +65,7 @@ def test_partial_collection_exits_3_and_strict_writes_nothing(
 
 def test_nothing_collected_exits_1(run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     down = frozenset({"d57b214f-ec43-41b9-8cf1-71329349093b", GCP, "8bd4754c-1392-4d79-b3d7-32eed491e90c"})
-    monkeypatch.setattr(App, "async_client", lambda self: mock_client(api_handler(down=down)))
+    monkeypatch.setattr(App, "client", lambda self: mock_client(api_handler(down=down)))
     result = run("collect", "--out", str(tmp_path))
     assert result.exit_code == 1 and "no provider could be collected" in result.stderr
 
@@ -132,7 +132,9 @@ def test_quality_lists_rows_kept_out(run: Any) -> None:
 
 def test_catalogue_of_a_hand_made_file_with_options_after_it(run: Any, tmp_path: Path) -> None:
     path = tmp_path / "what-if.csv"
-    path.write_text("provider,instance_type,vcpus,memory_gb,monthly_price\nOnPrem,a,2,4,20\nOnPrem,b,8,32,50\n")
+    path.write_text(
+        "provider,instance_type,vcpus,memory_gb,monthly_price\nOnPrem,a,2,4,20\nOnPrem,b,8,32,50\n"
+    )
     result = run("catalogue", str(path), "--min-vcpus", "4", "-o", "json")
     assert result.exit_code == 0, result.output
     assert [r["instance_type"] for r in json.loads(result.stdout)] == ["b"]
