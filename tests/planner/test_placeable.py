@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from costplan.errors import InfeasiblePlan
 from costplan.models import ServiceSpec
@@ -95,7 +95,6 @@ def test_n_plus_one_holds_on_the_placement_the_scheduler_makes() -> None:
     assert failed == {} and (placed == counts).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_every_repaired_plan_is_placed_as_its_nodes_say(instance: tuple[Any, list[Any], PlanOptions]) -> None:
     cat, services, options = instance
