@@ -16,6 +16,8 @@ DOC_POOL = "27d6c053-5eab-4838-bd14-040ed5d617d9"
 DOC_SERVICE = "e07550ad-cce6-4aca-ad56-fa085f388c6f"
 # Keys the emulator adds on purpose (the brief asks for errorMessage on pool status).
 EXTRA_KEYS = {"pool_status": {"$": {"errorMessage"}}}
+# Instance types may carry their currency and a price note (the documented rows stay verbatim).
+OPTIONAL_KEYS = {"list_instance_types": {"$[]": {"currency", "priceNote"}}}
 
 
 def kind(value: Any) -> str:
@@ -29,20 +31,27 @@ def kind(value: Any) -> str:
     return {str: "string", list: "array", dict: "object"}[type(value)]
 
 
-def assert_same_shape(actual: Any, expected: Any, path: str = "$", extra: dict[str, set[str]] | None = None) -> None:
-    """Keys equal (plus allowed extras), value types equal, list elements shaped like the
-    documented ones, recursively."""
-    extra = extra or {}
+def assert_same_shape(
+    actual: Any,
+    expected: Any,
+    path: str = "$",
+    extra: dict[str, set[str]] | None = None,
+    optional: dict[str, set[str]] | None = None,
+) -> None:
+    """Keys equal (plus allowed extras, plus optional ones), value types equal, list elements
+    shaped like the documented ones, recursively."""
+    extra, optional = extra or {}, optional or {}
     assert kind(actual) == kind(expected), f"{path}: {kind(actual)} != documented {kind(expected)}"
     if isinstance(expected, dict):
         allowed = set(expected) | extra.get(path, set())
-        assert set(actual) == allowed, f"{path}: keys {sorted(set(actual) ^ allowed)} differ"
+        keys = set(actual) - optional.get(path, set())
+        assert keys == allowed, f"{path}: keys {sorted(keys ^ allowed)} differ"
         for key in expected:
-            assert_same_shape(actual[key], expected[key], f"{path}.{key}", extra)
+            assert_same_shape(actual[key], expected[key], f"{path}.{key}", extra, optional)
     elif isinstance(expected, list) and expected:
         assert actual, f"{path}: empty list, documented has elements"
         for index, item in enumerate(actual):
-            assert_same_shape(item, expected[min(index, len(expected) - 1)], f"{path}[]", extra)
+            assert_same_shape(item, expected[min(index, len(expected) - 1)], f"{path}[]", extra, optional)
 
 
 def test_documented_requests_answer_in_documented_shapes() -> None:
@@ -59,7 +68,8 @@ def test_documented_requests_answer_in_documented_shapes() -> None:
             assert response.status_code in (200, 201), (example["name"], response.text)
             assert response.headers["content-type"].startswith("application/json")
             body = response.json()
-            assert_same_shape(body, example["response"], extra=EXTRA_KEYS.get(example["name"]))
+            name = example["name"]
+            assert_same_shape(body, example["response"], extra=EXTRA_KEYS.get(name), optional=OPTIONAL_KEYS.get(name))
             if example["name"] == "create_pool":
                 ids["pool"] = body["uuid"]
                 assert body["name"] == "vmAzure"
