@@ -26,6 +26,7 @@ from costplan.config import Settings
 from costplan.errors import CatalogueError, InputError
 from costplan.files import atomic_writer
 from costplan.normalise import (
+    DERIVED_UUID_NOTE,
     QUALITY_COLUMNS,
     QUALITY_DTYPES,
     PriceRules,
@@ -178,6 +179,13 @@ def _read(path: Path, currency: str | None) -> Catalogue:
     frame, own_quality = complete_frame(
         frame, currency=currency, collected_at=collected_at, origin=f"{kind} {path}"
     )
+    derived = int(frame["source_note"].str.contains(DERIVED_UUID_NOTE, regex=False).fillna(False).sum())
+    notices = list(meta.get("notices", ()))
+    if derived and not meta:
+        notices.append(
+            f"{derived} rows of {path} have no provider_uuid / instance_type_uuid: derived from the provider and "
+            "instance type names (uuid5), the same on every read"
+        )
     quality = _frame(meta.get("quality", []), QUALITY_COLUMNS, QUALITY_DTYPES, empty_quality)
     if not own_quality.empty:
         quality = own_quality if quality.empty else pd.concat([quality, own_quality], ignore_index=True)
@@ -188,7 +196,7 @@ def _read(path: Path, currency: str | None) -> Catalogue:
         collected_at=collected_at,
         currency=currency,
         source=f"{kind} {path}" + (f" (collected from {meta['source']})" if meta.get("source") else ""),
-        notices=tuple(meta.get("notices", ())),
+        notices=tuple(notices),
     )
 
 

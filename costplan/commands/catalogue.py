@@ -58,6 +58,7 @@ def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Ca
                 strict=strict,
                 progress=progress,
                 source=source,
+                provider_currencies=settings.sections.get("currency", {}).get("providers"),
             )
 
     with terminal_progress(sys.stderr) as progress:
@@ -211,6 +212,8 @@ def catalogue(
     current = load_or_collect(app, snapshot)
     if current.source:
         notice_line(f"catalogue: {current.summary()}")
+        for notice in current.notices:
+            notice_line(f"note: {notice}")
     if not current.complete:
         notice_line(
             "warning: this catalogue is partial; `costplan collect` to try the missing providers again"
