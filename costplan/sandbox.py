@@ -16,6 +16,10 @@ from costplan.config import Secret, Settings
 from costplan.errors import ConfigError
 
 SANDBOX_STATE_FILE = "sandbox-state.json"
+# The demo catalogue mixes USD (Google Cloud) and EUR rows; a plan in the sandbox may add them at
+# this rate, stated as illustrative wherever it is used. Real plans take `[currency] rates`.
+SANDBOX_RATES = {"USD/EUR": 0.92}
+SANDBOX_RATES_SOURCE = "illustrative sandbox rate, not a market rate: set [currency] rates for real plans"
 
 
 def emulator_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> Any:

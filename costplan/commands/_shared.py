@@ -21,6 +21,7 @@ import click
 if TYPE_CHECKING:
     from costplan.api import AsyncClient, Client
     from costplan.config import Settings
+    from costplan.currency import Rates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +75,18 @@ class App:
             else f"costplan: --sandbox: using the built-in emulator at {sandboxed.api_url}"
         )
         return sandboxed
+
+    def currency_rates(self, *, sandbox: bool | None = None) -> Rates:
+        """`[currency] rates` from the config file; in the sandbox, without any, its illustrative rates."""
+        from costplan.currency import Rates
+        from costplan.sandbox import SANDBOX_RATES, SANDBOX_RATES_SOURCE
+
+        configured = self.settings.sections.get("currency", {}).get("rates")
+        if configured is not None:
+            return Rates.from_config(configured)
+        if self.sandbox if sandbox is None else sandbox:
+            return Rates.from_config(SANDBOX_RATES, source=SANDBOX_RATES_SOURCE)
+        return Rates()
 
     def client(self) -> Client:
         from costplan.api import Client

@@ -25,6 +25,7 @@ POOL_COLUMNS = (
     "cpu_used_pct",
     "memory_used_pct",
     "tags",
+    "price_note",
 )
 ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
 
@@ -122,6 +123,8 @@ def plan(
         exclude_providers=excluded,
         environment_uuid=environment_uuid,
         pool_prefix=pool_prefix,
+        currency=app.settings.currency,
+        currency_rates=app.currency_rates(),
     )
     catalogue = load_or_collect(app, catalogue_path)
     notice_line(
@@ -137,6 +140,8 @@ def plan(
     emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
     notice_line(result.explanations.summary)
+    for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
+        notice_line(f"prices converted at {rate}")
     if result.placement_check is not None and not result.placement_check.succeeds:
         failed = ", ".join(f"{k} ({v})" for k, v in result.placement_check.failed_services.items())
         hint = "" if ensure_placement else " (plan with --ensure-placement to add the nodes it needs)"
@@ -152,6 +157,7 @@ def _title(result: Plan) -> str:
 
 def _pool_rows(result: Plan) -> list[dict[str, Any]]:
     usage = {e.pool: e for e in result.explanations.pools}
+    notes = result.assumptions.get("catalogue", {}).get("price_notes", {})
     return [
         {
             "pool": p.name,
@@ -164,6 +170,7 @@ def _pool_rows(result: Plan) -> list[dict[str, Any]]:
             "cpu_used_pct": usage[p.name].cpu_utilisation if p.name in usage else None,
             "memory_used_pct": usage[p.name].memory_utilisation if p.name in usage else None,
             "tags": ",".join(p.tags),
+            "price_note": notes.get(p.instance_type_uuid),
         }
         for p in result.pools
     ]

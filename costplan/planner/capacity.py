@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costplan.currency import Rates
 from costplan.errors import CatalogueError, ConfigError, InfeasiblePlan
 from costplan.models import CATALOGUE_COLUMNS, ServiceSpec
 from costplan.plans import MONEY_SCALE
@@ -172,8 +173,12 @@ def node_types(
     providers: tuple[str, ...] = (),
     exclude_providers: tuple[str, ...] = (),
     currency: str | None = None,
+    rates: Rates | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Candidate node types (one row per provider x type) with `cpu_mhz`, `memory_mb`, `price_units`.
+
+    All in one currency (`currency`, else the rows' own when they share one): rows in another are
+    converted at `rates` (recorded in the notes as `currency_conversion`), or refused.
 
     Returns the table and notes for the plan's assumptions: rows that cannot be used are
     counted by reason, never silently dropped.
@@ -224,25 +229,62 @@ def node_types(
         skipped["no capacity left after overhead and headroom"] = int(too_small.sum())
     rows = rows[~too_small]
 
-    if currency is not None:
-        other = rows["currency"].str.casefold() != currency.casefold()
-        if other.any():
-            skipped[f"currency other than {currency}"] = int(other.sum())
-        rows = rows[~other]
-    currencies = sorted(set(rows["currency"]) - {""})
-    if len(currencies) > 1:
-        raise CatalogueError(
-            f"the candidate instance types are priced in several currencies ({', '.join(currencies)}): "
-            "choose one with the currency option"
-        )
-
+    rows, target, used = _in_one_currency(rows, price[rows.index], currency, rates or Rates())
+    if used:
+        notes["currency_conversion"] = used
     # The same provider type listed twice (several environments): keep its cheapest row.
     rows = rows.sort_values(["price_units", "provider", "instance_type", "catalogue_row"], kind="stable")
     duplicated = rows.duplicated(["provider_uuid", "instance_type_uuid"], keep="first")
     if duplicated.any():
         skipped["duplicate provider x instance type"] = int(duplicated.sum())
     rows = rows[~duplicated].reset_index(drop=True)
+    if "price_note" in catalogue.columns:  # provenance (illustrative rows, negotiated prices), per candidate
+        own = catalogue["price_note"].astype("string").to_numpy()[rows["catalogue_row"].to_numpy()]
+        notes["price_notes"] = {
+            str(u): str(n) for u, n in zip(rows["instance_type_uuid"], own, strict=True) if not pd.isna(n) and n
+        }
     notes["skipped_rows"] = skipped
     notes["candidate_types"] = len(rows)
-    notes["currency"] = currencies[0] if currencies else (currency or "EUR")
+    notes["currency"] = target
     return rows, notes
+
+
+def _in_one_currency(
+    rows: pd.DataFrame, price: pd.Series, currency: str | None, rates: Rates
+) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """Candidates priced in one currency: `currency` (else the rows' only one), others converted at `rates`.
+
+    Prices in different currencies are never added: without a rate for every one, this is an error
+    naming the currencies, their providers and the setting that fixes it.
+    """
+    found = sorted(set(rows["currency"]) - {""})
+    target = (currency or (found[0] if len(found) == 1 else "EUR" if not found else "")).upper()
+    if not target:
+        raise CatalogueError(
+            f"the candidate instance types are priced in several currencies ({', '.join(found)}): "
+            "choose the plan's currency (--currency) and give the rates under [currency] rates in the config file"
+        )
+    used: dict[str, str] = {}
+    missing: list[str] = []
+    factor = pd.Series(1.0, index=rows.index)
+    for code in (c for c in found if c.upper() != target):
+        mask = rows["currency"] == code
+        rate = rates.rate(code.upper(), target)
+        if rate is None:
+            providers = ", ".join(sorted(set(rows.loc[mask, "provider"])))
+            missing.append(f"{code} ({int(mask.sum())} types of {providers})")
+            continue
+        factor[mask] = rate
+        used[code] = rates.describe(code.upper(), target)
+    if missing:
+        pairs = ", ".join(f'"{m.split()[0]}/{target}" = ...' for m in missing)
+        raise CatalogueError(
+            f"the plan is in {target} but candidate instance types are priced in {'; '.join(missing)}: "
+            f"prices in different currencies are never added; give the rates under [currency] rates in the "
+            f"config file ({pairs}), choose another plan currency with --currency, or leave those providers out"
+        )
+    if used:
+        converted = price.to_numpy(dtype=np.float64) * factor.to_numpy(dtype=np.float64)
+        rows = rows.assign(price_units=np.round(converted * MONEY_SCALE).astype(np.int64), currency=target)
+    rows.loc[:, "currency"] = target
+    return rows, target, used

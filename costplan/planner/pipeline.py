@@ -80,6 +80,7 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
         providers=options.providers,
         exclude_providers=options.exclude_providers,
         currency=options.currency,
+        rates=options.currency_rates,
     )
     if types.empty:
         skipped = ", ".join(f"{k}: {v}" for k, v in notes["skipped_rows"].items()) or "none left after the filters"

@@ -41,7 +41,9 @@ def _catalogue_lookup(
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     if catalogue is None:
         return {}, []
-    rows = records(catalogue.frame, ("instance_type_uuid", "vcpus", "memory_gb", "monthly_price", "collected_at"))
+    rows = records(
+        catalogue.frame, ("instance_type_uuid", "vcpus", "memory_gb", "monthly_price", "collected_at", "price_note")
+    )
     by_uuid = {str(r["instance_type_uuid"]): r for r in rows if r.get("instance_type_uuid")}
     return by_uuid, rows
 
@@ -50,6 +52,7 @@ def _pool_rows(
     plan: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_uuid: Mapping[str, Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     explained = {str(e.get("pool")): e for e in records((plan.get("explanations") or {}).get("pools")) if e.get("pool")}
+    price_notes = as_mapping(as_mapping(as_mapping(plan.get("assumptions")).get("catalogue")).get("price_notes"))
     pools = []
     for raw in records(plan.get("pools")):
         name = str(pick(raw, "name", default=""))
@@ -101,6 +104,7 @@ def _pool_rows(
                 "idle": idle,
                 "tags": [str(t) for t in raw.get("tags") or ()],
                 "hosts": dict(explanation.get("hosts") or {}),
+                "price_note": price_notes.get(str(raw.get("instance_type_uuid"))) or listed.get("price_note"),
             }
         )
     return pools
@@ -316,6 +320,9 @@ def plan_context(
         "alternatives": alternatives,
         "placement": placement,
         "summary": str(explanations.get("summary") or ""),
+        "conversions": [
+            str(v) for v in as_mapping(as_mapping(assumptions.get("catalogue")).get("currency_conversion")).values()
+        ],
         "bound_explanation": str(explanations.get("bound") or ""),
         "assumptions": assumptions,
         "extra_assumptions": None,
