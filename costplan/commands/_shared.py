@@ -79,13 +79,13 @@ class App:
     def currency_rates(self, *, sandbox: bool | None = None) -> Rates:
         """`[currency] rates` from the config file; in the sandbox, without any, its illustrative rates."""
         from costplan.currency import Rates
-        from costplan.sandbox import SANDBOX_RATES, SANDBOX_RATES_SOURCE
+        from costplan.sandbox import sandbox_rates
 
         configured = self.settings.sections.get("currency", {}).get("rates")
         if configured is not None:
             return Rates.from_config(configured)
         if self.sandbox if sandbox is None else sandbox:
-            return Rates.from_config(SANDBOX_RATES, source=SANDBOX_RATES_SOURCE)
+            return sandbox_rates()
         return Rates()
 
     def client(self) -> Client:

@@ -68,11 +68,11 @@ def plan_report(
         costplan report plan plan.json --out plan.html
         costplan report plan plan.json --environment ENV_UUID --out plan.html
     """
-    from costplan.plans import Plan
+    from costplan.provisioner import load_plan
     from costplan.report import render_plan_report
     from costplan.snapshots import load_catalogue
 
-    plan = Plan.load(plan_file)
+    plan = load_plan(plan_file)
     catalogue = load_catalogue(catalogue_file, settings=app.settings) if catalogue_file else None
     current = None
     if environment:

@@ -70,6 +70,7 @@ def test_the_emulator_places_every_replica_where_the_plan_says(
     from costplan.catalogue import collect
     from costplan.config import Secret, Settings
     from costplan.planner import PlanOptions, make_plan
+    from costplan.sandbox import sandbox_rates
     from tests.conftest import EXAMPLE_KEY
 
     emulator = serve_emulator(provision_seconds=0.02)
@@ -77,7 +78,8 @@ def test_the_emulator_places_every_replica_where_the_plan_says(
     services: Sequence[ServiceSpec] = (
         example_services() if demand == "example" else random_services(int(demand.split("-")[1]))
     )
-    plan = make_plan(collect(settings).frame, services, PlanOptions(time_limit=5, environment_uuid=PROD))
+    options = PlanOptions(time_limit=5, environment_uuid=PROD, currency="EUR", currency_rates=sandbox_rates())
+    plan = make_plan(collect(settings).frame, services, options)
     assert plan.placement_check is not None and plan.placement_check.succeeds
     provisioner = provisioner_for(emulator.base_url)
     result = provisioner.apply(plan, PROD, with_services=True)
