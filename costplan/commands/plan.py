@@ -129,9 +129,17 @@ def plan(
     catalogue = load_or_collect(app, catalogue_path)
     notice_line(
         f"planning {sum(s.count_min for s in services)} replicas of {len(services)} services "
-        f"on {len(catalogue.frame)} instance types (time limit {time_limit:g} s)"
+        f"(time limit {time_limit:g} s)"
     )
     result = make_plan(catalogue.frame, services, options)
+    notes = result.assumptions.get("catalogue", {})
+    where = f" of environment {result.environment_uuid}" if result.environment_uuid else ""
+    notice_line(
+        f"candidates: {notes.get('candidate_types')} instance types{where} "
+        f"(of {len(catalogue.frame)} in the catalogue)"
+    )
+    if notes.get("environment"):
+        notice_line(f"environment {notes['environment']}")
     if save_path:
         notice_line(f"plan written to {result.save(save_path)}")
     if output == "json":

@@ -165,6 +165,79 @@ def check_provider_options(
         )
 
 
+def single_environment(
+    catalogue: pd.DataFrame,
+    services: Sequence[ServiceSpec],
+    capacity: CapacityModel,
+    *,
+    providers: tuple[str, ...] = (),
+    exclude_providers: tuple[str, ...] = (),
+) -> tuple[str | None, str | None]:
+    """The one environment a plan without `--environment` is for, and a sentence saying how it was chosen.
+
+    A plan's pools must all be in one environment (provisioning targets one). When the catalogue
+    spans several: the only one that can host every service, or among several that can, the one
+    with the lowest capacity-price estimate (max of CPU and memory demand x cheapest price per
+    unit, prices as listed). No environment able to host every service is `InfeasiblePlan`,
+    naming where each service could run.
+    """
+    if "environment_uuid" not in catalogue.columns:
+        return None, None
+    rows = catalogue[catalogue["environment_uuid"].notna()]
+    names = list(zip(rows["provider"].astype(str), rows["provider_uuid"].astype(str), strict=True))
+    keep = [
+        (not providers or matches_provider(providers, p, u))
+        and not (exclude_providers and matches_provider(exclude_providers, p, u))
+        for p, u in names
+    ]
+    rows = rows[np.asarray(keep, dtype=bool)]
+    environments = sorted(set(rows["environment_uuid"].astype(str)) - {""})
+    if len(environments) < 2:
+        return None, None
+    demand = [s for s in services if s.count_max > 0]
+    hosts: dict[str, list[str]] = {}
+    for env in environments:
+        own = rows[rows["environment_uuid"].astype(str) == env]
+        pairs = set(zip(own["provider"].astype(str), own["provider_uuid"].astype(str), strict=True))
+        hosts[env] = [
+            s.name for s in demand if not s.providers or any(matches_provider(s.providers, *p) for p in pairs)
+        ]
+    able = [env for env in environments if len(hosts[env]) == len(demand)]
+    if not able:
+        where = "; ".join(
+            f"{s.name!r} only in {', '.join(e for e in environments if s.name in hosts[e]) or 'none'}"
+            for s in demand
+            if not all(s.name in hosts[e] for e in environments)
+        )
+        raise InfeasiblePlan(
+            f"no single environment can host every service ({where}): a plan's pools must all be in one "
+            f"environment of {', '.join(environments)}; change the constraints or plan with --environment"
+        )
+    if len(able) == 1:
+        return able[0], f"{able[0]}: the only environment of {len(environments)} that can host every service"
+    estimates = {env: _estimate(rows[rows["environment_uuid"].astype(str) == env], demand, capacity) for env in able}
+    chosen = min(able, key=lambda env: (estimates[env], env))
+    shown = ", ".join(f"{env} {estimates[env]:,.2f}" for env in able)
+    return chosen, f"{chosen}: the cheapest capacity-price estimate of the environments that can host every " \
+        f"service ({shown}); plan with --environment to choose another"
+
+
+def _estimate(rows: pd.DataFrame, demand: Sequence[ServiceSpec], capacity: CapacityModel) -> float:
+    """max(CPU demand x cheapest price per MHz, memory demand x cheapest price per MB): a quick comparison figure."""
+    cpu = sum(s.count_min * s.cpu_mhz for s in demand)
+    memory = sum(s.count_min * s.memory_mb for s in demand)
+    per_mhz, per_mb = math.inf, math.inf
+    for provider, vcpus, memory_gb, price in zip(
+        rows["provider"], rows["vcpus"], rows["memory_gb"], rows["monthly_price"], strict=True
+    ):
+        if pd.isna(vcpus) or pd.isna(memory_gb) or pd.isna(price):
+            continue
+        cpu_mhz, memory_mb = capacity.node_capacity(str(provider), float(vcpus), float(memory_gb))
+        if cpu_mhz > 0 and memory_mb > 0:
+            per_mhz, per_mb = min(per_mhz, float(price) / cpu_mhz), min(per_mb, float(price) / memory_mb)
+    return max(cpu * per_mhz, memory * per_mb)
+
+
 def node_types(
     catalogue: pd.DataFrame,
     capacity: CapacityModel,
