@@ -79,6 +79,12 @@ QUALITY_DTYPES: dict[str, str] = {
 }
 QUALITY_COLUMNS: tuple[str, ...] = tuple(QUALITY_DTYPES)
 
+# Larger than any machine or price on offer: beyond these a row is a data error (and would overflow
+# the planner's integer arithmetic), so it goes to the quality table instead.
+MAX_VCPUS = 4096
+MAX_MEMORY_GB = 65_536
+MAX_MONTHLY_PRICE = 1_000_000_000
+MAX_FILE_NUMBER = 1e12  # a number in a catalogue file beyond this cannot be priced exactly (nor be real)
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 # Names -> uuids for hand-made catalogue rows that have none: uuid5, the same on every read.
 DERIVED_NAMESPACE = uuidlib.uuid5(uuidlib.NAMESPACE_URL, "https://costplan.invalid/catalogue-file")
@@ -259,6 +265,15 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
         found.append(("bad_memory", f"memory is {_absent(raw, 'memory')}."))
     elif item.memory_gb <= 0:
         found.append(("bad_memory", f"memory is {shown('memory')} GB: a usable type has some memory."))
+    if item.vcpus is not None and item.vcpus > MAX_VCPUS:
+        found.append(("bad_vcpus", f"vCPUs is {shown('vCPUs')}, more than any machine ({MAX_VCPUS:,})."))
+    if item.memory_gb is not None and item.memory_gb > MAX_MEMORY_GB:
+        found.append(("bad_memory", f"memory is {shown('memory')} GB, more than any machine ({MAX_MEMORY_GB:,} GB)."))
+    if item.price_factor and item.price_factor > 0 and item.on_demand_cost and item.on_demand_cost > 0:
+        monthly = dec(item.on_demand_cost) / dec(item.price_factor) * _HOURS
+        if not monthly.is_finite() or monthly > MAX_MONTHLY_PRICE:
+            found.append(("bad_price", f"onDemandCost {shown('onDemandCost')} makes more than "
+                          f"{MAX_MONTHLY_PRICE:,} a month: a data error."))
     return found
 
 
@@ -565,6 +580,13 @@ def _check_numbers(frame: pd.DataFrame, origin: str) -> None:
             raise InputError(
                 f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number"
             )
+        huge = parsed.notna() & ~(parsed.abs() <= MAX_FILE_NUMBER)  # also inf and nan written as text
+        if huge.any():
+            rows = ", ".join(str(i + 1) for i in huge[huge].index[:5])
+            raise InputError(
+                f"{origin}: column {column} holds {str(given[huge].iloc[0])!r} (row {rows}), which is out of any "
+                f"sensible range (at most {MAX_FILE_NUMBER:g})"
+            )
         frame[column] = parsed
 
 
@@ -581,9 +603,12 @@ def _file_problems(frame: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
     flag((vcpus > 0) & (vcpus != vcpus.round()), "bad_vcpus", "vcpus is not a whole number.")
     flag(memory.isna(), "bad_memory", "memory_gb is empty.")
     flag(memory <= 0, "bad_memory", "memory_gb is zero or negative: a usable type has some memory.")
+    flag(vcpus > MAX_VCPUS, "bad_vcpus", f"vcpus is more than any machine has ({MAX_VCPUS:,}).")
+    flag(memory > MAX_MEMORY_GB, "bad_memory", f"memory_gb is more than any machine has ({MAX_MEMORY_GB:,}).")
     monthly = frame["monthly_price"].astype("Float64")
     flag(monthly.isna(), "missing_price", "the row has no monthly or hourly price.")
     flag(monthly <= 0, "missing_price", "the monthly price is zero or negative.")
+    flag(monthly > MAX_MONTHLY_PRICE, "bad_price", f"the monthly price is over {MAX_MONTHLY_PRICE:,}: a data error.")
     for column in ("provider", "instance_type"):
         flag(frame[column].isna(), "missing_name", f"{column} is empty.")
     key = [

@@ -41,6 +41,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from costplan.api import AsyncClient, Client
     from costplan.catalogue import Catalogue, collect_async
     from costplan.demand import EXAMPLE_SOURCE, example_services
+    from costplan.errors import InputError
     from costplan.planner import PlanOptions, make_plan
     from costplan.provisioner import Provisioner
     from costplan.provisioner.status import environment_status
@@ -48,7 +49,10 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from costplan.sandbox import sandbox_settings
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out-dir {out}: cannot create it ({exc.strerror or exc})") from None
     settings = replace(app.settings, api_key=None)
 
     with sandbox_settings(settings, app.environ) as api:

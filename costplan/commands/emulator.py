@@ -14,7 +14,7 @@ def emulator() -> None:
 
 @emulator.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8484, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=8484, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option(
     "--state-file",
     type=click.Path(dir_okay=False),
