@@ -33,6 +33,8 @@ TABLE_COLUMNS = (
     "price_per_gb_month",
     "currency",
 )
+# Left out of the table first when the screen is narrow (csv and json always have them).
+OPTIONAL = ("hourly_price", "price_per_gb_month", "price_per_vcpu_month")
 SUMMARY_COLUMNS = ("provider", "provider_uuid", "instance_types", "kept_out", "status")
 QUALITY_TABLE_COLUMNS = ("provider", "instance_type", "instance_type_uuid", "problem")
 MAX_PROBLEM_LINES = 20
@@ -244,7 +246,7 @@ def catalogue(
         option = "--sort" if sort_column and "sort" in str(error) else "--name"
         raise click.BadParameter(str(error), param_hint=option) from None
     columns = _table_columns(view) if output == "table" else tuple(view.columns)
-    emit_records(_records(view), output, columns=columns, title=f"{len(view)} instance types")
+    emit_records(_records(view), output, columns=columns, title=f"{len(view)} instance types", optional=OPTIONAL)
 
 
 @catalogue.command()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, pass_app
+from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -27,6 +27,7 @@ POOL_COLUMNS = (
     "tags",
     "price_note",
 )
+POOL_OPTIONAL = ("unit_monthly_price", "pool", "tags")  # left out first (last first) on narrow screens
 ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
 
 
@@ -63,7 +64,7 @@ ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
 @click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
 @click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
 @click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_option()
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
 @pass_app
 def plan(
@@ -145,7 +146,10 @@ def plan(
     if output == "json":
         click.echo(result.to_json())
         return
-    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
+    if output == "csv":  # the pools, one row each; the whole plan is --output json / --save
+        emit_records(_pool_rows(result), "csv", columns=POOL_COLUMNS)
+        return
+    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result), optional=POOL_OPTIONAL)
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
     notice_line(result.explanations.summary)
     for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
