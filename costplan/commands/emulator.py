@@ -35,13 +35,15 @@ def serve(
 ) -> None:
     """Serve the LayerOps API emulator until Ctrl-C.
 
-    It accepts the documentation's example key, so the documented curl commands
-    work once the host is changed. Fault injection: see COSTPLAN_EMULATOR_* in the README.
+    It accepts the documentation's public example key (below), so the documented
+    curl commands work once the host is changed. Fault injection: see
+    COSTPLAN_EMULATOR_* in the README.
 
     \b
     Example:
         costplan emulator serve --port 8484
-        curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
+        curl -H 'X-API-KEY: LYPFNN8BTS9GBQFRIXCHGWJXU:789f7b2f-b1f4-456e-83da-56184a01c2d3' \\
+             http://127.0.0.1:8484/v1/workspaces
     """
     from costplan.emulator import run
     from costplan.sandbox import emulator_config

@@ -288,7 +288,7 @@ def plan_context(
             }
         )
 
-    assumptions = dict(data.get("assumptions") or {})
+    assumptions = _readable_money(dict(data.get("assumptions") or {}), currency)
     diff = _diff(pools, current, by_uuid) if current is not None else None
     explanations = as_mapping(data.get("explanations")) if isinstance(data.get("explanations"), Mapping) else {}
     return {
@@ -343,6 +343,26 @@ def plan_context(
             if shown
         ],
     }
+
+
+MONEY_UNITS = 10_000  # the solver's figures are in 1/10,000 of the currency (plans.MONEY_SCALE)
+
+
+def _readable_money(assumptions: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The solver's bounds (`lp_bound`, `bound_units`, ...) are integers of 1/10,000: shown as money per month."""
+
+    def convert(value: Any, key: str = "") -> Any:
+        if isinstance(value, Mapping):
+            return {k: convert(v, str(k)) for k, v in value.items()}
+        number = to_float(value)
+        if key.endswith(("_bound", "_units")) and number is not None:
+            return f"{number / MONEY_UNITS:,.2f} {currency}/month"
+        return value
+
+    solver = assumptions.get("solver")
+    if isinstance(solver, Mapping):
+        assumptions["solver"] = convert(solver)
+    return assumptions
 
 
 def header_assumptions(assumptions: Mapping[str, Any], limit: int = 4) -> list[str]:
