@@ -178,6 +178,19 @@ class _Calls:
         return _Call("GET", "/workspaces", _many(Workspace.from_json, "workspaces"), params=params)
 
     @staticmethod
+    def create_workspace(body: Mapping[str, Any]) -> _Call[Ref]:
+        return _Call("POST", "/workspaces", _one(Ref.from_json), body=body)
+
+    @staticmethod
+    def delete_workspace(uuid: str) -> _Call[None]:
+        return _Call("DELETE", f"/workspaces/{_segment(uuid)}", _ignore)
+
+    @staticmethod
+    def create_environment(workspace_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
+        path = f"/workspaces/{_segment(workspace_uuid)}/environments"
+        return _Call("POST", path, _one(Ref.from_json), body=body)
+
+    @staticmethod
     def list_environments(workspace_uuid: str) -> _Call[list[Environment]]:
         path = f"/workspaces/{_segment(workspace_uuid)}/environments"
         return _Call("GET", path, _many(Environment.from_json, "environments"))
@@ -234,6 +247,11 @@ class _Calls:
     def list_services(environment_uuid: str) -> _Call[list[ServiceInfo]]:
         path = f"/environments/{_segment(environment_uuid)}/services"
         return _Call("GET", path, _many(ServiceInfo.from_json, "services"))
+
+    @staticmethod
+    def create_service(environment_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
+        path = f"/environments/{_segment(environment_uuid)}/services"
+        return _Call("POST", path, _one(Ref.from_json), body=body)
 
     @staticmethod
     def create_docker_service(environment_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
@@ -585,6 +603,17 @@ class Client:
         """Workspaces (the UI's "projects"), by default with their environments and providers."""
         return self._send(_Calls.list_workspaces(include_environments_and_providers))
 
+    def create_workspace(self, body: Mapping[str, Any]) -> Ref:
+        """Create a workspace (a "project"); on an error with `outcome_unknown`, list before retrying."""
+        return self._send(_Calls.create_workspace(body))
+
+    def delete_workspace(self, uuid: str) -> None:
+        self._send(_Calls.delete_workspace(uuid))
+
+    def create_environment(self, workspace_uuid: str, body: Mapping[str, Any]) -> Ref:
+        """Create an environment; on an error with `outcome_unknown`, list before retrying."""
+        return self._send(_Calls.create_environment(workspace_uuid, body))
+
     def list_environments(self, workspace_uuid: str) -> list[Environment]:
         return self._send(_Calls.list_environments(workspace_uuid))
 
@@ -634,6 +663,10 @@ class Client:
 
     def list_services(self, environment_uuid: str) -> list[ServiceInfo]:
         return self._send(_Calls.list_services(environment_uuid))
+
+    def create_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
+        """Create a service through the generic endpoint; `outcome_unknown` as for create_docker_service."""
+        return self._send(_Calls.create_service(environment_uuid, body))
 
     def create_docker_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
         """Create a Docker service; on an error with `outcome_unknown`, list services before retrying."""
@@ -732,6 +765,15 @@ class AsyncClient:
     async def list_workspaces(self, include_environments_and_providers: bool = True) -> list[Workspace]:
         return await self._send(_Calls.list_workspaces(include_environments_and_providers))
 
+    async def create_workspace(self, body: Mapping[str, Any]) -> Ref:
+        return await self._send(_Calls.create_workspace(body))
+
+    async def delete_workspace(self, uuid: str) -> None:
+        await self._send(_Calls.delete_workspace(uuid))
+
+    async def create_environment(self, workspace_uuid: str, body: Mapping[str, Any]) -> Ref:
+        return await self._send(_Calls.create_environment(workspace_uuid, body))
+
     async def list_environments(self, workspace_uuid: str) -> list[Environment]:
         return await self._send(_Calls.list_environments(workspace_uuid))
 
@@ -778,6 +820,9 @@ class AsyncClient:
 
     async def list_services(self, environment_uuid: str) -> list[ServiceInfo]:
         return await self._send(_Calls.list_services(environment_uuid))
+
+    async def create_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
+        return await self._send(_Calls.create_service(environment_uuid, body))
 
     async def create_docker_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
         return await self._send(_Calls.create_docker_service(environment_uuid, body))

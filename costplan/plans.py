@@ -260,19 +260,24 @@ class Plan:
     submission_order: tuple[str, ...] = ()
     placement: PlacementEstimate | None = None
 
+    def __post_init__(self) -> None:
+        # A plan without its own pools per service or submission order (an older plan file) gets
+        # the ones the provisioner always derived, so every plan states what will be sent.
+        pools = {s.name: tuple(p.name for p in self.pools if may_use(s, p)) for s in self.services}
+        pools.update({k: tuple(v) for k, v in self.service_pools.items()})
+        object.__setattr__(self, "service_pools", pools)
+        if not self.submission_order:
+            order = tuple(s.name for s in submission_order(self.services, self.nodes))
+            object.__setattr__(self, "submission_order", order)
+
     def pools_of(self, service: str) -> tuple[str, ...]:
         """The pools `service` may use, as the provisioner sends them."""
-        if service in self.service_pools:
-            return tuple(self.service_pools[service])
-        spec = next(s for s in self.services if s.name == service)
-        return tuple(p.name for p in self.pools if may_use(spec, p))
+        return tuple(self.service_pools.get(service, ()))
 
     def ordered_services(self) -> list[ServiceSpec]:
-        """The services in submission order (the plan's own order, else `submission_order()`)."""
-        if self.submission_order:
-            rank = {name: i for i, name in enumerate(self.submission_order)}
-            return sorted(self.services, key=lambda s: rank.get(s.name, len(rank)))
-        return submission_order(self.services, self.nodes)
+        """The services in the order the provisioner submits them."""
+        rank = {name: i for i, name in enumerate(self.submission_order)}
+        return sorted(self.services, key=lambda s: rank.get(s.name, len(rank)))
 
     def __repr__(self) -> str:
         return (

@@ -22,7 +22,7 @@ def emulator() -> None:
 )
 @click.option("--latency", type=float, help="Seconds added to every request.")
 @click.option("--error-rate", type=float, help="Fraction of requests answered 500/502/503.")
-@click.option("--provision-seconds", type=float, help="Seconds a new pool takes to become DONE.")
+@click.option("--provision-seconds", type=float, help="Seconds a new pool's instances take to start.")
 @pass_app
 def serve(
     app: App,
@@ -35,9 +35,22 @@ def serve(
 ) -> None:
     """Serve the LayerOps API emulator until Ctrl-C.
 
-    It accepts the documentation's public example key (below), so the documented
-    curl commands work once the host is changed. Fault injection: see
-    COSTPLAN_EMULATOR_* in the README.
+    It accepts the documentation's example key (key id LYPFNN8BTS9GBQFRIXCHGWJXU) unless
+    COSTPLAN_EMULATOR_API_KEYS lists other keyId:secret keys, which then replace it; and a fresh
+    emulator gives the objects the documentation creates the documentation's uuids. So the six
+    documented curl commands work verbatim once the host is changed.
+
+    The documentation shows a pool DONE with countRunning 0 and totals 0 (asked with
+    includeMetrics=false); COSTPLAN_EMULATOR_DONE_READING picks how to read that:
+
+    \b
+      metrics  (default) DONE once every instance runs; includeMetrics=false
+               zeroes countRunning and the totals
+      early    DONE as soon as the pool is accepted, while its instances
+               still boot; counts are always real
+
+    Any other EmulatorConfig field is COSTPLAN_EMULATOR_<FIELD> too (faults: ERROR_RATE,
+    LATENCY, RATE_LIMIT_EVERY, HANG_RATE, ...).
 
     \b
     Example:

@@ -8,6 +8,25 @@ Its demo catalogue mixes real price data (Google Cloud, Exoscale) with illustrat
 
 This package imports nothing else from costplan, so it cannot share a bug with the client.
 
+Where the documentation leaves a choice, the emulator makes it once, here:
+
+- **The documentation's curl commands work verbatim** (host changed): the example key is
+  accepted unless ``api_keys`` / ``api_key_hashes`` name others, and the objects the document
+  creates get the document's uuids the first time (``seed.DOCUMENTED_UUIDS``).
+- **Two readings of DONE** (``done_reading``, ``COSTPLAN_EMULATOR_DONE_READING``): the document
+  shows a pool ``DONE`` with ``count`` 1, ``countRunning`` 0 and every total 0, asked with
+  ``includeMetrics=false``. ``metrics`` (default): DONE once every instance runs, and without
+  ``includeMetrics=true`` countRunning and the totals are 0. ``early``: DONE as soon as the
+  pool is accepted, while its instances still boot; counts are always real.
+- **Deleted objects**: every read (the object, its status, its events) answers 200 with
+  ``deletedAt`` set; every write (PUT, DELETE, a POST creating something in it) answers 404
+  "... was deleted", as for an unknown id.
+- **Errors** use NestJS's shape; a 400 lists every violation (``message`` is a list of strings).
+  Bodies are refused when they break a rule (type, range, required field, a service without
+  an image, a PUT without a recognised field, ``NaN``/``Infinity``, which are not JSON).
+- ``GET /environments/{uuid}/analyze`` exists (the third-party client uses it) but its shape is
+  undocumented: it answers 501 rather than invent one.
+
 ```python
 from costplan.emulator import EmulatorConfig, serve_in_thread
 

@@ -102,22 +102,26 @@ async def pool(request: Request) -> Response:
 
 
 async def pool_status(request: Request) -> Response:
-    for name in ("includeMetrics", "includeAlerts"):
-        _flag(request, name)  # validated, no effect: the emulator has no metrics or alerts
+    _flag(request, "includeAlerts")  # validated, no effect: the emulator raises no alerts
     return _json(
-        ops.pool_status(_store(request), _param(request, "uuid"), _flag(request, "includeInstancesDistribution"))
+        ops.pool_status(
+            _store(request),
+            _param(request, "uuid"),
+            with_instances=_flag(request, "includeInstancesDistribution"),
+            with_metrics=_flag(request, "includeMetrics"),
+        )
     )
 
 
 async def services(request: Request) -> Response:
     store, uuid = _store(request), _param(request, "uuid")
     if request.method == "POST":
-        return _json(ops.create_service(store, uuid, await _body(request), docker=False), 201)
+        return _json(ops.create_service(store, uuid, await _body(request)), 201)
     return _json(ops.list_services(store, uuid))
 
 
 async def create_docker_service(request: Request) -> Response:
-    return _json(ops.create_service(_store(request), _param(request, "uuid"), await _body(request), docker=True), 201)
+    return _json(ops.create_service(_store(request), _param(request, "uuid"), await _body(request)), 201)
 
 
 async def service(request: Request) -> Response:
@@ -142,6 +146,12 @@ async def service_status(request: Request) -> Response:
     )
 
 
+async def analyze(request: Request) -> Response:
+    """Known from the third-party client only; inventing its answer would mislead, so 501."""
+    ops.get_environment(_store(request), _param(request, "uuid"))  # 404 for an unknown id
+    raise ApiError(501, f"GET {request.url.path} is not emulated: its response shape is not documented")
+
+
 async def events(request: Request) -> Response:
     collection = request.url.path.split("/")[2]
     return _json(ops.events(_store(request), collection, _param(request, "uuid")))
@@ -158,6 +168,7 @@ ROUTES = [
     Route("/v1/environments/{uuid}/services", services, methods=["GET", "POST"]),
     Route("/v1/environments/{uuid}/services/docker", create_docker_service, methods=["POST"]),
     Route("/v1/environments/{uuid}/events", events, methods=["GET"]),
+    Route("/v1/environments/{uuid}/analyze", analyze, methods=["GET"]),
     Route("/v1/providers/{uuid}/instancesTypes", instance_types, methods=["GET"]),
     Route("/v1/providers/{uuid}/instancePools", create_pool, methods=["POST"]),
     Route("/v1/instancePools/{uuid}", pool, methods=["GET", "PUT", "DELETE"]),

@@ -34,6 +34,11 @@ DEFAULT_SERVICE_MEMORY_MB = 128
 DEFAULT_PROVISION_SECONDS = 1.5
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
 POST_COMMIT_FAULT_KINDS = ("502", "hang")
+# How a pool's DONE relates to its instances (the documentation's one sample fits both):
+# "metrics": DONE once every instance runs, and includeMetrics=false zeroes countRunning and the
+# totals; "early": DONE once the pool is accepted, before its instances run, counts always real.
+METRICS_READING, EARLY_READING = "metrics", "early"
+DONE_READINGS = (METRICS_READING, EARLY_READING)
 
 
 def hash_key(header_value: str) -> str:
@@ -79,6 +84,7 @@ class EmulatorConfig:
     fail_pools: tuple[str, ...] = ()
     fail_pool_rate: float = 0.0
     fail_seed: int = 0
+    done_reading: str = DONE_READINGS[0]
     # HTTP faults.
     latency: float = 0.0
     error_rate: float = 0.0
@@ -135,6 +141,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if self.rate_limit_burst < 1:
             raise ValueError("rate_limit_burst must be at least 1")
+        if self.done_reading not in DONE_READINGS:
+            raise ValueError(f"done_reading must be one of {DONE_READINGS}, got {self.done_reading!r}")
         if self.post_commit_fault_kind not in POST_COMMIT_FAULT_KINDS:
             raise ValueError(f"post_commit_fault_kind must be one of {POST_COMMIT_FAULT_KINDS}")
         if not self.error_statuses or any(not 400 <= s <= 599 for s in self.error_statuses):

@@ -1,8 +1,9 @@
 """Error responses in the NestJS shape ``{"statusCode", "message", "error"}``.
 
 The real API's error body is undocumented; NestJS's default shape is the best guess
-(API-NOTES.md section 7), so every error the emulator returns uses it, which gives the
-client one shape to parse.
+(API-NOTES.md section 7), so every error the emulator returns uses it. As NestJS's
+``ValidationPipe`` does, a 400 lists every violation (``message`` is a list of strings);
+every other error carries one ``message`` string.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from starlette.responses import Response
 class ApiError(Exception):
     """An error the route handlers raise; rendered by :func:`error_response`."""
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, message: str | list[str], headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -28,9 +29,9 @@ class ApiError(Exception):
         return f"ApiError({self.status}, {self.message!r})"
 
 
-def bad_request(message: str) -> ApiError:
-    """400: the body or a query parameter is invalid (the message names the field)."""
-    return ApiError(400, message)
+def bad_request(message: str | list[str]) -> ApiError:
+    """400: the body or a query parameter is invalid; each message names its field."""
+    return ApiError(400, [message] if isinstance(message, str) else list(message))
 
 
 def not_found(kind: str, uuid: str) -> ApiError:
@@ -38,12 +39,17 @@ def not_found(kind: str, uuid: str) -> ApiError:
     return ApiError(404, f"{kind} {uuid} not found")
 
 
+def deleted(kind: str, uuid: str) -> ApiError:
+    """404 for any write to a deleted object (reads still show it, with ``deletedAt`` set)."""
+    return ApiError(404, f"{kind} {uuid} was deleted")
+
+
 def conflict(message: str) -> ApiError:
     """409: the request clashes with current state (duplicate name, deleted object...)."""
     return ApiError(409, message)
 
 
-def error_body(status: int, message: str) -> bytes:
+def error_body(status: int, message: str | list[str]) -> bytes:
     """The encoded NestJS-style error document."""
     try:
         phrase = HTTPStatus(status).phrase
@@ -52,7 +58,7 @@ def error_body(status: int, message: str) -> bytes:
     return json.dumps({"statusCode": status, "message": message, "error": phrase}, separators=(",", ":")).encode()
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, message: str | list[str], headers: dict[str, str] | None = None) -> Response:
     """A JSON error response."""
     return Response(error_body(status, message), status_code=status, media_type="application/json", headers=headers)
 

@@ -6,6 +6,8 @@ read, so a pool created by one process is DONE for every process once its time h
 Pool status strings: ``PENDING`` (first third of ``provision_seconds``), ``PROVISIONING``
 (until every desired instance is up, also after a scale-up), ``DONE``, ``ERROR``
 (provisioning failed: ``errorType``/``errorCode``/``errorMessage`` set), ``DELETED``.
+Under ``done_reading="early"`` a pool that will not fail is ``DONE`` from its creation on,
+while its instances still boot (after a scale-up too); one that will fail goes as above.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import random
 from typing import Any
 
 from costplan.emulator import catalogue
-from costplan.emulator.config import EmulatorConfig
+from costplan.emulator.config import EARLY_READING, EmulatorConfig
 
 PENDING = "PENDING"
 PROVISIONING = "PROVISIONING"
@@ -51,6 +53,8 @@ def pool_phase(pool: dict[str, Any], instances: list[dict[str, Any]], now: float
     """The pool's status string at ``now``."""
     if pool["deletedAt"] is not None:
         return DELETED
+    if config.done_reading == EARLY_READING and pool["failure"] is None:
+        return DONE
     if now >= pool["readyAt"]:
         if pool["failure"] is not None:
             return ERROR

@@ -11,8 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from costplan.emulator import catalogue, lifecycle, validation, views
-from costplan.emulator.errors import bad_request, conflict, not_found
-from costplan.emulator.seed import DEFAULT_LIMIT_ENVIRONMENT_NUMBER, environment_record, provider_record
+from costplan.emulator.errors import bad_request, conflict, deleted, not_found
+from costplan.emulator.seed import (
+    DEFAULT_LIMIT_ENVIRONMENT_NUMBER,
+    documented_uuid,
+    environment_record,
+    provider_record,
+)
 from costplan.emulator.store import Store, new_uuid
 
 Doc = dict[str, Any]
@@ -26,8 +31,9 @@ def _get(state: Doc, table: str, kind: str, uuid: str) -> Doc:
 
 
 def _live(item: Doc, kind: str) -> Doc:
+    """``item`` if it may be written to: a deleted object only answers reads."""
     if item["deletedAt"] is not None:
-        raise conflict(f"{kind} {item['uuid']} is deleted")
+        raise deleted(kind, item["uuid"])
     return item
 
 
@@ -62,9 +68,7 @@ def create_workspace(store: Store, body: Doc) -> Doc:
 
 def delete_workspace(store: Store, uuid: str) -> Doc:
     with store.transaction() as (state, now):
-        ws = _get(state, "workspaces", "workspace", uuid)
-        if ws["deletedAt"] is not None:
-            raise not_found("workspace", uuid)
+        ws = _live(_get(state, "workspaces", "workspace", uuid), "workspace")
         if any(e["workspaceUuid"] == uuid and e["deletedAt"] is None for e in state["environments"].values()):
             raise conflict(f"workspace {uuid} still has environments: delete them first")
         ws["deletedAt"] = now
@@ -116,9 +120,7 @@ def get_environment(store: Store, uuid: str) -> Doc:
 def delete_environment(store: Store, uuid: str) -> Doc:
     """Deletes the environment's pools and services with it."""
     with store.transaction() as (state, now):
-        env = _get(state, "environments", "environment", uuid)
-        if env["deletedAt"] is not None:
-            raise not_found("environment", uuid)
+        env = _live(_get(state, "environments", "environment", uuid), "environment")
         for s in state["services"].values():
             if s["environmentUuid"] == uuid and s["deletedAt"] is None:
                 _delete_service(store, state, s, now)
@@ -165,7 +167,7 @@ def create_pool(store: Store, provider_uuid: str, body: Doc) -> Doc:
             "instance pool",
             f"environment {env['uuid']}",
         )
-        uuid = new_uuid()
+        uuid = documented_uuid(state, "pool", provider_uuid, fields["instanceTypeUuid"], fields["name"]) or new_uuid()
         ready = now + config.provision_seconds
         failure = lifecycle.decide_failure(
             config, fields["name"], provider["platformName"], provider["regionName"], row["name"], fields["countMin"]
@@ -196,7 +198,7 @@ def create_pool(store: Store, provider_uuid: str, body: Doc) -> Doc:
 
 def _add_instances(state: Doc, pool_uuid: str, count: int, now: float, ready: float) -> None:
     for _ in range(count):
-        uuid = new_uuid()
+        uuid = documented_uuid(state, "instance", pool_uuid) or new_uuid()
         state["instances"][uuid] = {"uuid": uuid, "poolUuid": pool_uuid, "createdAt": now, "readyAt": ready}
 
 
@@ -216,7 +218,7 @@ def update_pool(store: Store, uuid: str, body: Doc) -> Doc:
             raise bad_request(
                 "instanceTypeUuid cannot be changed on an existing instance pool: create a new pool instead"
             )
-        validation.merged_pool_counts(pool, changes)
+        validation.merged_counts(pool, changes)
         if "name" in changes and changes["name"] != pool["name"]:
             _unique(
                 (p for p in state["pools"].values() if p["environmentUuid"] == pool["environmentUuid"]),
@@ -277,17 +279,17 @@ def _delete_pool(store: Store, state: Doc, pool: Doc, now: float) -> None:
 
 def delete_pool(store: Store, uuid: str) -> Doc:
     with store.transaction() as (state, now):
-        pool = _get(state, "pools", "instance pool", uuid)
-        if pool["deletedAt"] is not None:
-            raise not_found("instance pool", uuid)
+        pool = _live(_get(state, "pools", "instance pool", uuid), "instance pool")
         _delete_pool(store, state, pool, now)
         return views.pool(pool)
 
 
-def pool_status(store: Store, uuid: str, with_instances: bool) -> Doc:
+def pool_status(store: Store, uuid: str, *, with_instances: bool, with_metrics: bool) -> Doc:
     with store.transaction() as (state, now):
         pool = _get(state, "pools", "instance pool", uuid)
-        return views.pool_status(state, store.config, pool, now, with_instances=with_instances)
+        return views.pool_status(
+            state, store.config, pool, now, with_instances=with_instances, with_metrics=with_metrics
+        )
 
 
 # -- services -------------------------------------------------------------------------------
@@ -302,27 +304,29 @@ def list_services(store: Store, environment_uuid: str) -> list[Doc]:
         return [views.service(state, s) for s in sorted(found, key=lambda s: s["createdAt"])]
 
 
-def _ports(service_uuid: str, service_name: str, env_uuid: str, ports: list[Doc]) -> list[Doc]:
+def _ports(state: Doc, service_uuid: str, service_name: str, env_uuid: str, ports: list[Doc]) -> list[Doc]:
     """Created ports with ids and the documented default domain for each rule."""
     out = []
     for port in ports:
         rules = []
+        listening = str(port["listeningPort"])
         for index, public in enumerate(port["publicPorts"]):
             rules.append(
                 {
-                    "uuid": new_uuid(),
+                    "uuid": documented_uuid(state, "rule", service_uuid, listening, str(public)) or new_uuid(),
                     "publicPort": public,
                     "domain": f"{service_name}-{port['listeningPort']}-{service_uuid[:8]}."
                     f"{env_uuid[:8]}.env.layerops.com",
                     "isDefaultRule": index == 0,
                 }
             )
-        out.append({"uuid": new_uuid(), "listeningPort": port["listeningPort"], "loadBalancerRules": rules})
+        port_uuid = documented_uuid(state, "port", service_uuid, listening) or new_uuid()
+        out.append({"uuid": port_uuid, "listeningPort": port["listeningPort"], "loadBalancerRules": rules})
     return out
 
 
-def create_service(store: Store, environment_uuid: str, body: Doc, *, docker: bool) -> Doc:
-    fields = validation.service_fields(body, partial=False, docker=docker)
+def create_service(store: Store, environment_uuid: str, body: Doc) -> Doc:
+    fields = validation.service_fields(body, partial=False)
     config = store.config
     with store.transaction() as (state, now):
         env = _live(_get(state, "environments", "environment", environment_uuid), "environment")
@@ -333,7 +337,7 @@ def create_service(store: Store, environment_uuid: str, body: Doc, *, docker: bo
             f"environment {env['uuid']}",
         )
         _check_constraints(state, env["uuid"], fields["constraints"])
-        uuid = new_uuid()
+        uuid = documented_uuid(state, "service", env["uuid"], fields["name"]) or new_uuid()
         service = {
             "uuid": uuid,
             "name": fields["name"],
@@ -345,7 +349,7 @@ def create_service(store: Store, environment_uuid: str, body: Doc, *, docker: bo
             "cpuMhz": fields.get("cpuMhz", config.default_service_cpu_mhz),
             "memoryMB": fields.get("memoryMB", config.default_service_memory_mb),
             "constraints": fields["constraints"],
-            "ports": _ports(uuid, fields["name"], env["uuid"], fields["ports"]),
+            "ports": _ports(state, uuid, fields["name"], env["uuid"], fields["ports"]),
             "createdAt": now,
             "deletedAt": None,
         }
@@ -380,11 +384,11 @@ def get_service(store: Store, uuid: str) -> Doc:
 def update_service(store: Store, uuid: str, body: Doc) -> Doc:
     """Partial update; a changed reservation or constraint re-places every replica."""
     changes = validation.service_fields(
-        {k: v for k, v in body.items() if k not in validation.SERVICE_READ_ONLY}, partial=True, docker=False
+        {k: v for k, v in body.items() if k not in validation.SERVICE_READ_ONLY}, partial=True
     )
     with store.transaction() as (state, now):
         service = _live(_get(state, "services", "service", uuid), "service")
-        validation.merged_service_counts(service, changes)
+        validation.merged_counts(service, changes)
         if "name" in changes and changes["name"] != service["name"]:
             _unique(
                 (s for s in state["services"].values() if s["environmentUuid"] == service["environmentUuid"]),
@@ -396,7 +400,7 @@ def update_service(store: Store, uuid: str, body: Doc) -> Doc:
             _check_constraints(state, service["environmentUuid"], changes["constraints"])
         if "ports" in changes:
             name = str(changes.get("name") or service["name"])
-            changes["ports"] = _ports(uuid, name, service["environmentUuid"], changes["ports"])
+            changes["ports"] = _ports(state, uuid, name, service["environmentUuid"], changes["ports"])
         replace = any(changes.get(k, service[k]) != service[k] for k in ("cpuMhz", "memoryMB", "constraints"))
         service.update(changes)
         service["updatedAt"] = now
@@ -426,9 +430,7 @@ def _delete_service(store: Store, state: Doc, service: Doc, now: float) -> None:
 
 def delete_service(store: Store, uuid: str) -> Doc:
     with store.transaction() as (state, now):
-        service = _get(state, "services", "service", uuid)
-        if service["deletedAt"] is not None:
-            raise not_found("service", uuid)
+        service = _live(_get(state, "services", "service", uuid), "service")
         _delete_service(store, state, service, now)
         return views.service(state, service)
 

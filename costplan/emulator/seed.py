@@ -3,6 +3,12 @@
 Documented objects keep their exact uuids and names (workspace "Client A", environment
 "Prod" with Azure, Google Cloud Platform and Scaleway). Everything else gets a uuid5
 derived from its name, so two fresh emulators agree on every id.
+
+Objects the documentation *creates* get its uuids too, so its curl commands work verbatim:
+the first pool named ``vmAzure`` of type B2s on the documented Azure provider is
+``27d6c053-…``, its first instance ``b727c4f2-…``; the first service ``myservice`` in Prod
+is ``e07550ad-…``, with the documented port and load-balancer rule ids. "First" means once
+per state: a documented id is never issued twice, even after the object is deleted.
 """
 
 from __future__ import annotations
@@ -28,6 +34,29 @@ BENCHMARK_WORKSPACE_UUID = stable_uuid("workspace", "Benchmark")
 SYNTHETIC_ENV_UUID = stable_uuid("environment", "Benchmark", "Synthetic")
 
 DEFAULT_LIMIT_ENVIRONMENT_NUMBER = 4
+
+B2S_TYPE_UUID = "cc6d622a-5144-11ed-84a1-1b508e278eb5"
+DOCUMENTED_POOL_UUID = "27d6c053-5eab-4838-bd14-040ed5d617d9"
+DOCUMENTED_SERVICE_UUID = "e07550ad-cce6-4aca-ad56-fa085f388c6f"
+# What the documentation creates -> the uuid it shows for it (see documented_uuid).
+DOCUMENTED_UUIDS: dict[tuple[str, ...], str] = {
+    ("pool", AZURE_PROVIDER_UUID, B2S_TYPE_UUID, "vmAzure"): DOCUMENTED_POOL_UUID,
+    ("instance", DOCUMENTED_POOL_UUID): "b727c4f2-8b2d-4234-ac66-992aeace0765",
+    ("service", PROD_UUID, "myservice"): DOCUMENTED_SERVICE_UUID,
+    ("port", DOCUMENTED_SERVICE_UUID, "80"): "564b6913-18bc-4e21-a193-bd00d697a270",
+    ("rule", DOCUMENTED_SERVICE_UUID, "80", "443"): "f1c2b635-ed60-4890-8437-fa483f8f23b6",
+}
+ISSUED_KEY = "documentedUuidsIssued"
+
+
+def documented_uuid(state: dict[str, Any], *key: str) -> str | None:
+    """The documentation's uuid for the object ``key`` describes, the first time only."""
+    uuid = DOCUMENTED_UUIDS.get(key)
+    issued: list[str] = state.setdefault(ISSUED_KEY, [])
+    if uuid is None or uuid in issued:
+        return None
+    issued.append(uuid)
+    return uuid
 
 
 def lb_dns(environment_uuid: str) -> str:
@@ -81,6 +110,7 @@ def initial_state(config: EmulatorConfig) -> dict[str, Any]:
         "allocations": {},
         "placement": {},
         "events": [],
+        ISSUED_KEY: [],
     }
     state["workspaces"][CLIENT_A_UUID] = workspace_record(
         CLIENT_A_UUID, "Client A", created, DEFAULT_LIMIT_ENVIRONMENT_NUMBER

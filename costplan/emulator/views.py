@@ -12,7 +12,7 @@ from typing import Any
 
 from costplan.emulator import lifecycle
 from costplan.emulator.clock import iso
-from costplan.emulator.config import EmulatorConfig
+from costplan.emulator.config import METRICS_READING, EmulatorConfig
 from costplan.emulator.store import FAILED, PLACED, WAITING
 
 
@@ -164,13 +164,24 @@ def pool_instances(state: dict[str, Any], pool_uuid: str) -> list[dict[str, Any]
 
 
 def pool_status(
-    state: dict[str, Any], config: EmulatorConfig, p: dict[str, Any], now: float, *, with_instances: bool
+    state: dict[str, Any],
+    config: EmulatorConfig,
+    p: dict[str, Any],
+    now: float,
+    *,
+    with_instances: bool,
+    with_metrics: bool,
 ) -> dict[str, Any]:
-    """The documented pool status, plus ``errorMessage`` and (on request) ``instances``."""
+    """The documented pool status, plus ``errorMessage`` and (on request) ``instances``.
+
+    Under the ``metrics`` reading of DONE, ``countRunning`` and the four totals are metrics:
+    without ``includeMetrics=true`` they are 0, as in the documented answer.
+    """
     instances = pool_instances(state, p["uuid"])
     phase = lifecycle.pool_phase(p, instances, now, config)
     usage = node_usage(state, config)
-    running = [i for i in instances if lifecycle.instance_running(i, now)]
+    hidden = config.done_reading == METRICS_READING and not with_metrics
+    running = [] if hidden else [i for i in instances if lifecycle.instance_running(i, now)]
     cpu = memory = reserved_cpu = reserved_memory = 0
     if running:
         node_cpu, node_memory = lifecycle.node_capacity(config, lifecycle.instance_type_of(state, p))

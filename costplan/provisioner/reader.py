@@ -114,11 +114,13 @@ class EnvironmentReader:
             return list(executor.map(fn, items))
 
     def pool_statuses(self, pools: Iterable[InstancePool]) -> dict[str, PoolStatus | None]:
-        """Each pool's status, fetched concurrently; None for a pool that has disappeared."""
+        """Each pool's status with its metrics (real counts and totals), fetched concurrently; None if gone."""
 
         def one(pool: InstancePool) -> PoolStatus | None:
             try:
-                status: PoolStatus = self.read_retrying(lambda: self.client.get_instance_pool_status(pool.uuid))
+                status: PoolStatus = self.read_retrying(
+                    lambda: self.client.get_instance_pool_status(pool.uuid, include_metrics=True)
+                )
             except NotFoundError:
                 return None
             return status

@@ -23,6 +23,20 @@ def pool_failed(status: PoolStatus) -> bool:
     )
 
 
+def counts_known(status: PoolStatus) -> bool:
+    """Whether the answer carries instance counts: the documented DONE answer to
+    `includeMetrics=false` has countRunning and every total at 0 although count is 1, so
+    zeros there may mean "not measured" rather than "nothing running"."""
+    cpu = status.total_cpu_mhz or status.total_reserved_cpu_mhz
+    memory = status.total_memory_mb or status.total_reserved_memory_mb
+    return status.count_running > 0 or bool(cpu or memory)
+
+
+def pool_ready(status: PoolStatus) -> bool:
+    """DONE with success; and every desired instance running, when the answer says how many run."""
+    return status.is_done and (status.count_running >= status.count or not counts_known(status))
+
+
 def service_failed(status: ServiceStatus) -> bool:
     return status.placement_failure or bool(status.error_type)
 
@@ -62,7 +76,7 @@ def _missing(error: Any) -> bool:
 POOL_READY = (
     Acceptor(FAILURE, pool_failed, reason=failure_text),
     Acceptor(FAILURE, gone, reason="the pool was deleted while being waited for"),
-    Acceptor(SUCCESS, lambda s: s.is_done),
+    Acceptor(SUCCESS, pool_ready),
     Acceptor(FAILURE, _missing, reason="the pool no longer exists", on_error=True),
 )
 SERVICE_READY = (

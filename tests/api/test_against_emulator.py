@@ -111,6 +111,41 @@ def test_every_method_round_trips(connect):
     assert client.delete_environment(staging) is None
 
 
+def test_workspaces_environments_and_generic_services_round_trip(connect):
+    client = connect()
+
+    workspace = client.create_workspace({"name": "Client B"})
+    assert workspace.name == "Client B" and workspace.uuid in {w.uuid for w in client.list_workspaces()}
+    environment = client.create_environment(workspace.uuid, {"name": "Dev", "platformNames": ["Azure"]})
+    assert [e.uuid for e in client.list_environments(workspace.uuid)] == [environment.uuid]
+    (provider,) = client.get_environment(environment.uuid).providers
+    pool = client.create_instance_pool(provider.uuid, POOL_BODY)
+    service = client.create_service(environment.uuid, {**SERVICE_BODY, "name": "generic"})
+    assert client.get_service(service.uuid).name == "generic"
+    assert client.get_service_status(service.uuid).instances[0].instance_pool_uuid == pool.uuid
+    with pytest.raises(ApiStatusError) as caught:
+        client.create_service(environment.uuid, {"name": "no-image"})
+    assert caught.value.status_code == 400 and "dockerConfiguration is required" in caught.value.server_message
+    with pytest.raises(ApiStatusError) as caught:
+        client.delete_workspace(workspace.uuid)
+    assert caught.value.status_code == 409  # it still has an environment
+    client.delete_environment(environment.uuid)
+    assert client.delete_workspace(workspace.uuid) is None
+    assert workspace.uuid not in {w.uuid for w in client.list_workspaces()}
+    with pytest.raises(NotFoundError):
+        client.delete_workspace(workspace.uuid)
+
+
+def test_every_violation_reaches_the_error_message(connect):
+    client = connect()
+
+    with pytest.raises(ApiStatusError) as caught:
+        client.create_instance_pool(AZURE, {"name": "", "countMin": "one"})
+    message = caught.value.server_message
+    for field in ("instanceTypeUuid is required", "countMax is required", "name must", "countMin must"):
+        assert field in message and field in str(caught.value)
+
+
 def test_a_wrong_key_is_refused_with_a_helpful_401(connect, example_key):
     wrong = "LYPWRONGKEY0000000000000:00000000-0000-0000-0000-000000000000"
     client = connect(key=wrong)

@@ -110,6 +110,9 @@ ARGS: dict[str, tuple[Any, ...]] = {
     "list_events": ("services", SERVICE),
     "create_instance_pool": ("p1", {"name": "x"}),
     "create_docker_service": ("env", {"name": "web"}),
+    "create_service": ("env", {"name": "web"}),
+    "create_workspace": ({"name": "w"},),
+    "create_environment": ("ws", {"name": "e"}),
     "update_instance_pool": (POOL, {"countMax": 2}),
     "update_service": (SERVICE, {"countMin": 2}),
 }

@@ -91,18 +91,22 @@ def service_status(client: httpx.Client, uuid: str) -> dict[str, Any]:
 
 
 def assert_nest_error(response: httpx.Response, status: int) -> dict[str, object]:
-    """Check ``status`` and the NestJS error shape; return the body."""
+    """Check ``status`` and the NestJS error shape (a 400 lists its violations); return the body."""
     assert response.status_code == status, response.text
     body: dict[str, object] = response.json()
     assert set(body) == {"statusCode", "message", "error"}
     assert body["statusCode"] == status
-    assert isinstance(body["message"], str) and body["message"]
+    message = body["message"]
+    if status == 400:
+        assert isinstance(message, list) and message and all(isinstance(m, str) and m for m in message), message
+    else:
+        assert isinstance(message, str) and message
     return body
 
 
 def pool_status(client: httpx.Client, uuid: str, instances: bool = False) -> dict[str, Any]:
-    """Pool status, optionally with the instance distribution."""
-    params = {"includeInstancesDistribution": str(instances).lower()}
+    """Pool status with its metrics (real counts), optionally with the instance distribution."""
+    params = {"includeInstancesDistribution": str(instances).lower(), "includeMetrics": "true"}
     response = client.get(f"/instancePools/{uuid}/status", params=params)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

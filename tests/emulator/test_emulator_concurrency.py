@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from emulator_support import AZURE, HEADERS, PROD, Serve, pool_body, service_body, service_status
+from emulator_support import AZURE, HEADERS, PROD, Serve, pool_body, pool_status, service_body, service_status
 
 
 def test_twenty_threads_create_twenty_distinct_pools(serve: Serve) -> None:
@@ -55,5 +55,5 @@ def test_concurrent_services_share_capacity_without_overbooking(serve: Serve, tm
     # Each B2s node has 3903 - 728 = 3175 MB free: three 1000 MB replicas per node.
     assert running == 6
     pool = client.get(f"/environments/{PROD}/instancePools").json()[0]["uuid"]
-    status = client.get(f"/instancePools/{pool}/status").json()
+    status = pool_status(client, pool)
     assert status["totalReservedMemoryMB"] == 2 * 728 + 6 * 1000 <= status["totalMemoryMB"]

@@ -34,7 +34,8 @@ def test_from_env_parses_every_kind_of_value(tmp_path: Path) -> None:
         "COSTPLAN_EMULATOR_INCLUDE_BAD_ROWS": "no",
         "COSTPLAN_EMULATOR_STATE_FILE": str(tmp_path / "s.json"),
         "COSTPLAN_EMULATOR_EXTRA_PROVIDERS": "20",
-        "COSTPLAN_EMULATOR_API_KEYS": "A:one,B:two",
+        "COSTPLAN_EMULATOR_API_KEYS": "A:first-secret,B:second-secret",
+        "COSTPLAN_EMULATOR_DONE_READING": "early",
         "COSTPLAN_EMULATOR_HOST": "ignored: not a field",
         "UNRELATED": "x",
     }
@@ -45,8 +46,9 @@ def test_from_env_parses_every_kind_of_value(tmp_path: Path) -> None:
     assert config.fail_pools == ("broken", "quota") and config.include_bad_rows is False
     assert config.state_file == tmp_path / "s.json" and config.extra_providers == 20
     assert config.provision_seconds == 0
-    assert config.accepts("A:one") and config.accepts("B:two") and not config.accepts(EXAMPLE_KEY)
-    assert "one" not in repr(config)
+    assert config.accepts("A:first-secret") and config.accepts("B:second-secret") and not config.accepts(EXAMPLE_KEY)
+    assert "first-secret" not in repr(config) and "second-secret" not in repr(config)
+    assert config.done_reading == "early"
     assert config.faults_enabled
 
 
@@ -60,6 +62,7 @@ def test_from_env_parses_every_kind_of_value(tmp_path: Path) -> None:
         ("COSTPLAN_EMULATOR_ERROR_STATUSES", "200"),
         ("COSTPLAN_EMULATOR_POST_COMMIT_FAULT_KIND", "explode"),
         ("COSTPLAN_EMULATOR_PROVISION_SECONDS", "-1"),
+        ("COSTPLAN_EMULATOR_DONE_READING", "sometimes"),
     ],
 )
 def test_bad_env_values_raise_naming_the_variable(name: str, value: str) -> None:

@@ -68,7 +68,7 @@ with serve_in_thread(EmulatorConfig(state_file=sys.argv[1], provision_seconds=0)
         body = {"instanceTypeUuid": sys.argv[5], "name": "from-process", "countMin": 2, "countMax": 3}
         print(client.post("/providers/" + sys.argv[4] + "/instancePools", json=body).json()["uuid"])
     else:
-        print(json.dumps(client.get("/instancePools/" + sys.argv[3] + "/status").json()))
+        print(json.dumps(client.get("/instancePools/" + sys.argv[3] + "/status?includeMetrics=true").json()))
     client.close()
 """
     run = [sys.executable, "-c", script, str(state), EXAMPLE_SECRET]

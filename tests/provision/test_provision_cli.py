@@ -145,6 +145,23 @@ def test_status_shows_utilisation_and_cost(
     assert table.exit_code == 0 and "cp-web" in table.stdout and "monthly cost now 76.8960 EUR" in table.stdout
 
 
+@pytest.mark.parametrize("reading", ["metrics", "early"])
+def test_apply_with_services_is_ready_under_either_reading_of_done(
+    serve_emulator: Callable[..., Any], run: Callable[..., Result], write_plan: Callable[..., Path], reading: str
+) -> None:
+    """`metrics`: DONE answers carry no counts without includeMetrics; `early`: DONE comes before
+    the instances run. Either way apply ends with every pool up and every replica placed."""
+    emulator = serve_emulator(provision_seconds=0.3, done_reading=reading)
+    pools = [pool_dict("cp-web", count_min=2), pool_dict("cp-db", B1S)]
+    plan = str(write_plan(plan_dict(pools, services=[service_dict("api", count_min=2)])))
+    result = run(emulator.base_url, "provision", plan, "--apply", "--yes", "--with-services", "--output", "json")
+    assert result.exit_code == 0, result.output
+    assert {r["state"] for r in json.loads(result.stdout)["result"]} == {"ready"}
+    report = json.loads(run(emulator.base_url, "status", "--environment", PROD, "--output", "json").stdout)
+    assert {p["pool"]: (p["count"], p["running"]) for p in report["pools"]} == {"cp-web": (2, 2), "cp-db": (1, 1)}
+    assert [(s["service"], s["running"]) for s in report["services"]] == [("api", 2)]
+
+
 def test_destroy_previews_asks_and_removes_the_plans_resources(
     serve_emulator: Callable[..., Any], run: Callable[..., Result], write_plan: Callable[..., Path]
 ) -> None:
