@@ -55,8 +55,7 @@ def serve(
     \b
     Example:
         costplan emulator serve --port 8484
-        curl -H 'X-API-KEY: LYPFNN8BTS9GBQFRIXCHGWJXU:789f7b2f-b1f4-456e-83da-56184a01c2d3' \\
-             http://127.0.0.1:8484/v1/workspaces
+        curl -H 'X-API-KEY: LYPFNN8BTS9GBQFRIXCHGWJXU:<its documented secret>' http://127.0.0.1:8484/v1/workspaces
     """
     from costplan.emulator import run
     from costplan.sandbox import emulator_config
