@@ -12,7 +12,6 @@ Takes about 10 s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import secrets
 import statistics
@@ -23,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from costplan.api import AsyncClient  # noqa: E402
-from costplan.catalogue import Catalogue, collect, collect_async  # noqa: E402
+from costplan.api import Client  # noqa: E402
+from costplan.catalogue import collect, collect_from  # noqa: E402
 from costplan.config import DEFAULT_CONCURRENCY, Secret, Settings  # noqa: E402
 from costplan.emulator import EmulatorConfig, serve_in_thread  # noqa: E402
 from costplan.models import InstanceType  # noqa: E402
@@ -51,14 +50,10 @@ def time_collection(url: str, key: str, concurrency: int, runs: int) -> tuple[fl
     """
     walls, providers = [], 0
     for _ in range(runs):
-
-        async def once() -> tuple[float, Catalogue]:
-            async with AsyncClient.from_settings(_settings(url, key, concurrency)) as client:
-                start = time.perf_counter()
-                catalogue = await collect_async(client, concurrency=concurrency)
-                return time.perf_counter() - start, catalogue
-
-        wall, catalogue = asyncio.run(once())
+        with Client.from_settings(_settings(url, key, concurrency)) as client:
+            start = time.perf_counter()
+            catalogue = collect_from(client, concurrency=concurrency)
+            wall = time.perf_counter() - start
         if not catalogue.complete:
             raise SystemExit(f"collection was partial: {catalogue.summary()}")
         walls.append(wall)
@@ -67,7 +62,7 @@ def time_collection(url: str, key: str, concurrency: int, runs: int) -> tuple[fl
 
 
 def end_to_end(url: str, key: str) -> float:
-    """`collect(settings)` as a script calls it: client creation, event loop and collection."""
+    """`collect(settings)` as a script calls it: client creation and collection."""
     start = time.perf_counter()
     collect(_settings(url, key, DEFAULT_CONCURRENCY))
     return time.perf_counter() - start

@@ -6,10 +6,12 @@ with Client.from_settings(settings) as client:
         print(workspace.name, [e.name for e in workspace.environments])
 ```
 
-`Client` (sync) and `AsyncClient` (for fan-out) differ only in how they send and sleep: each
-endpoint's method, path, query string and result parsing is written once in `_Calls`, and what to
-do after a failed attempt (retry, or which error to raise) once in `_Attempts`. Retry rules are
-in `costplan.retry`.
+One client, `Client`, synchronous and thread-safe: fan-out (catalogue collection, the
+provisioner's reads and waits) runs it on a few threads. Each endpoint's method, path, query
+string and result parsing is written once in `_Calls`; what to do after a failed attempt
+(retry, or which error to raise) once in `_Attempts`; how one request is bounded (an overall
+deadline, a cap on the decompressed body) once in `Client._exchange`. Retry rules are in
+`costplan.retry`.
 
 Every failure is a `costplan.errors.ApiError`; no httpx exception escapes, and none is chained
 (httpx errors hold the request, and the request holds the `X-API-KEY` header). Each ApiError raised
@@ -20,12 +22,12 @@ caller should list what exists before creating it again.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import logging
+import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -33,6 +35,7 @@ from urllib.parse import quote
 
 import httpx
 
+from costplan.config import DEFAULT_MAX_RESPONSE_MB, DEFAULT_REQUEST_DEADLINE_S, public_url
 from costplan.errors import (
     ApiError,
     ApiResponseError,
@@ -55,10 +58,12 @@ from costplan.models import (
 )
 from costplan.retry import SAFE_METHODS, RetryPolicy, parse_retry_after
 
+DEFAULT_MAX_RESPONSE_BYTES = int(DEFAULT_MAX_RESPONSE_MB * 1024 * 1024)
+
 if TYPE_CHECKING:
     from costplan.config import Settings
 
-__all__ = ["EVENT_KINDS", "AsyncClient", "Client", "RetryPolicy"]
+__all__ = ["EVENT_KINDS", "Client", "RetryPolicy"]
 
 T = TypeVar("T")
 E = TypeVar("E", bound=ApiError)
@@ -147,6 +152,15 @@ def _one(from_json: Callable[[Mapping[str, Any]], T]) -> Callable[[Any], T]:
     return lambda data: from_json(_mapping(data, "the body"))
 
 
+def _created(data: Any) -> Ref:
+    """A create's answer: an object whose `uuid` is a non-empty string, or nothing is known."""
+    body = _mapping(data, "the body")
+    uuid = body["uuid"]
+    if not isinstance(uuid, str) or not uuid.strip():
+        raise _ShapeError(f"the body has no uuid (got {_describe(uuid)})")
+    return Ref.from_json(body)
+
+
 def _one_or_none(from_json: Callable[[Mapping[str, Any]], T]) -> Callable[[Any], T | None]:
     """For PUT answers, whose body is undocumented: empty means "no echo", an object must parse."""
     return lambda data: None if data is None else from_json(_mapping(data, "the body"))
@@ -179,7 +193,7 @@ class _Calls:
 
     @staticmethod
     def create_workspace(body: Mapping[str, Any]) -> _Call[Ref]:
-        return _Call("POST", "/workspaces", _one(Ref.from_json), body=body)
+        return _Call("POST", "/workspaces", _created, body=body)
 
     @staticmethod
     def delete_workspace(uuid: str) -> _Call[None]:
@@ -188,7 +202,7 @@ class _Calls:
     @staticmethod
     def create_environment(workspace_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/workspaces/{_segment(workspace_uuid)}/environments"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def list_environments(workspace_uuid: str) -> _Call[list[Environment]]:
@@ -216,7 +230,7 @@ class _Calls:
     @staticmethod
     def create_instance_pool(provider_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/providers/{_segment(provider_uuid)}/instancePools"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def get_instance_pool(uuid: str) -> _Call[InstancePool]:
@@ -251,12 +265,12 @@ class _Calls:
     @staticmethod
     def create_service(environment_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/environments/{_segment(environment_uuid)}/services"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def create_docker_service(environment_uuid: str, body: Mapping[str, Any]) -> _Call[Ref]:
         path = f"/environments/{_segment(environment_uuid)}/services/docker"
-        return _Call("POST", path, _one(Ref.from_json), body=body)
+        return _Call("POST", path, _created, body=body)
 
     @staticmethod
     def get_service(uuid: str) -> _Call[ServiceInfo]:
@@ -346,13 +360,43 @@ def _problem(item: Any) -> str:
     return str(item)
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _ShapeError(f"the number {text[:40]} is out of range")
+    return value
+
+
+MAX_INT = 2**63 - 1  # what a pandas column or a count can hold
+
+
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_INT:
+        raise _ShapeError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ShapeError(f"{name} is not a JSON number")
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, refusing numbers out of range (`1e400`, `1` and 30 zeros), NaN/Infinity and nesting too
+    deep for the parser: _ShapeError; ValueError if it is not JSON at all."""
+    try:
+        return json.loads(text, parse_float=_finite, parse_int=_bounded_int, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _ShapeError("it is nested too deeply to be a LayerOps answer") from None
+
+
 def _decode(text: str) -> Any:
     """JSON if the text is JSON, else the text (error bodies), None if empty."""
     if not text.strip():
         return None
     try:
-        return json.loads(text)
-    except ValueError:
+        return _loads(text)
+    except (ValueError, _ShapeError):
         return text
 
 
@@ -382,6 +426,8 @@ class _Failure:
     def problem(self, server: str) -> str:
         """What went wrong, as the end of a sentence."""
         error, detail = self.error, self.detail or self.error.__name__
+        if issubclass(error, DeadlineExceeded):
+            return f"{server} sent {detail} (the request deadline, request_deadline / COSTPLAN_REQUEST_DEADLINE)"
         if issubclass(error, httpx.ConnectTimeout):
             return f"could not connect to {server} in time (connect timeout)"
         if issubclass(error, httpx.ReadTimeout):
@@ -397,10 +443,23 @@ class _Failure:
         return f"{error.__name__}: {detail}"
 
 
+class DeadlineExceeded(httpx.ReadTimeout):
+    """A request that did not complete within the overall deadline (a trickling answer).
+
+    A ReadTimeout to the retry rules: retried when idempotent, outcome unknown for a POST.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+_BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
 class _Attempts(Generic[T]):
     """One call's attempts: reads a success, or decides after a failure to wait or to raise."""
 
-    def __init__(self, call: _Call[T], policy: RetryPolicy, http: httpx.Client | httpx.AsyncClient) -> None:
+    def __init__(self, call: _Call[T], policy: RetryPolicy, http: httpx.Client) -> None:
         self.call = call
         self.policy = policy
         self.count = 0
@@ -414,13 +473,32 @@ class _Attempts(Generic[T]):
     def failure(self, exc: Exception) -> _Failure:
         return _Failure(type(exc), _redact(str(exc), self._secrets))
 
+    def too_large(self, limit: int) -> ApiResponseError:
+        """The answer grew past the cap: not retried (it would be as large again)."""
+        call = self.call
+        unknown = call.method not in SAFE_METHODS and call.method != "DELETE"
+        message = (
+            f"{call.where} answered with a body larger than {limit / 1024 / 1024:g} MB (after decompression); "
+            "raise max_response_mb (COSTPLAN_MAX_RESPONSE_MB) if that is expected"
+        )
+        if unknown:
+            message += _OUTCOME_UNKNOWN_NOTE
+        error = ApiResponseError(message, method=call.method, path=call.path)
+        return _annotated(error, attempts=self.count, outcome_unknown=unknown)
+
     def result(self, response: httpx.Response) -> T:
-        """The call's typed result; ApiResponseError if the body is not JSON or not the right shape."""
+        """The call's typed result; ApiResponseError if the body is not JSON or not the right shape.
+
+        A POST answered 2xx with a body that does not parse may still have created something:
+        the error then says `outcome_unknown`, and the caller lists before sending it again.
+        """
         call = self.call
         text = _redact(response.text, self._secrets)
         answered = f"{call.where} answered {_status_text(response)}"
         try:
-            data = json.loads(text) if text.strip() else None
+            data = _loads(text) if text.strip() else None
+        except _ShapeError as exc:
+            message = f"{answered} but the body is not usable JSON: {exc}"
         except ValueError:
             message = f"{answered} but the body is not JSON: {text[:TEXT_SNIPPET_CHARS]!r}"
         else:
@@ -428,10 +506,14 @@ class _Attempts(Generic[T]):
                 return call.parse(data)
             except KeyError as exc:
                 message = f"{answered} but the body lacks the key {exc}"
-            except (_ShapeError, TypeError, ValueError, AttributeError) as exc:
+            except (_ShapeError, TypeError, ValueError, AttributeError, OverflowError) as exc:
                 message = f"{answered} but the body is not the documented shape: {exc}"
+        unknown = call.method not in SAFE_METHODS and call.method != "DELETE"
+        if unknown:
+            message += _OUTCOME_UNKNOWN_NOTE
         # Raised outside the except blocks on purpose: nothing is chained to the error.
-        raise _annotated(ApiResponseError(message, method=call.method, path=call.path), attempts=self.count)
+        error = ApiResponseError(message, method=call.method, path=call.path)
+        raise _annotated(error, attempts=self.count, outcome_unknown=unknown)
 
     def delay_after(self, outcome: httpx.Response | _Failure) -> float:
         """Seconds to wait before the next attempt; raises the ApiError if there is none."""
@@ -493,6 +575,13 @@ class _Attempts(Generic[T]):
                 message += f": {server_message}"
             if status == 429 and retry_after is not None:
                 message += f" (the server asked to wait {retry_after:g} s)"
+            location = response.headers.get("location")
+            if 300 <= status < 400 and location:
+                target = public_url(_redact(location, self._secrets))[:TEXT_SNIPPET_CHARS]
+                message += (
+                    f" (a redirect to {target}: redirects are not followed, as they could carry the key elsewhere; "
+                    "set api_url to the address the API really serves)"
+                )
         if request_id:
             message += f" (request id {request_id})"
         if unknown:
@@ -538,7 +627,7 @@ def _http_options(settings: Settings) -> dict[str, Any]:
     try:
         base_url = httpx.URL(settings.api_url)
     except httpx.InvalidURL as exc:
-        raise ConfigError(f"api_url {settings.api_url!r} is not a valid URL: {exc}") from None
+        raise ConfigError(f"api_url {public_url(settings.api_url)!r} is not a valid URL: {exc}") from None
     return {"base_url": base_url, "headers": headers, "timeout": timeout}
 
 
@@ -555,10 +644,14 @@ class Client:
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = DEFAULT_REQUEST_DEADLINE_S,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._deadline = deadline
+        self._max_bytes = max_response_bytes
 
     @classmethod
     def from_settings(
@@ -570,7 +663,13 @@ class Client:
     ) -> Client:
         """A client for `settings.api_url` with the key header, timeouts and retry policy from settings."""
         http = httpx.Client(transport=transport, **_http_options(settings))
-        return cls(http, retry=RetryPolicy.from_settings(settings), sleep=sleep)
+        return cls(
+            http,
+            retry=RetryPolicy.from_settings(settings),
+            sleep=sleep,
+            deadline=settings.request_deadline,
+            max_response_bytes=int(settings.max_response_mb * 1024 * 1024),
+        )
 
     def __repr__(self) -> str:
         return f"<Client {_server_label(self._http.base_url)}{self._http.base_url.path.rstrip('/')}>"
@@ -589,15 +688,46 @@ class Client:
     def _send(self, call: _Call[T]) -> T:
         attempts = _Attempts(call, self._retry, self._http)
         while True:
-            outcome: httpx.Response | _Failure
-            try:
-                outcome = self._http.request(**attempts.next_request())
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                # Judged outside the except block, so nothing is chained to the ApiError raised.
-                outcome = attempts.failure(exc)
+            outcome = self._exchange(attempts)
             if isinstance(outcome, httpx.Response) and outcome.is_success:
                 return attempts.result(outcome)
             self._sleep(attempts.delay_after(outcome))
+
+    def _exchange(self, attempts: _Attempts[T]) -> httpx.Response | _Failure:
+        """One request, bounded: connect and every read within `deadline` seconds in all, and at
+        most `max_response_bytes` of body after decompression (read chunk by chunk, so a gzip
+        bomb stops at the cap). Returns the response with its body read, or the failure."""
+        started = time.monotonic()
+        limit = self._deadline
+        timeout = self._http.timeout
+        request = attempts.next_request()
+        request["timeout"] = httpx.Timeout(
+            min(timeout.read or limit, limit),
+            connect=min(timeout.connect or limit, limit),
+            write=min(timeout.write or limit, limit),
+            pool=min(timeout.pool or limit, limit),
+        )
+        try:
+            with self._http.stream(**request) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > self._max_bytes:
+                        raise attempts.too_large(self._max_bytes)
+                    if time.monotonic() - started > limit:
+                        return _Failure(DeadlineExceeded, f"no complete answer within {limit:g} s")
+                headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _BODY_HEADERS]
+                return httpx.Response(
+                    response.status_code,
+                    headers=headers,
+                    content=bytes(body),
+                    request=response.request,
+                    extensions={"reason_phrase": response.reason_phrase.encode("ascii", "replace")},
+                )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # Judged outside the except block, so nothing is chained to the ApiError raised.
+            failure = attempts.failure(exc)
+        return failure
 
     def list_workspaces(self, include_environments_and_providers: bool = True) -> list[Workspace]:
         """Workspaces (the UI's "projects"), by default with their environments and providers."""
@@ -704,156 +834,3 @@ class Client:
     def list_events(self, kind: str, uuid: str) -> list[dict[str, Any]]:
         """Raw events of an environment, service or instance pool (`kind` is one of EVENT_KINDS)."""
         return self._send(_Calls.list_events(kind, uuid))
-
-
-class AsyncClient:
-    """`Client`'s async twin over an injected `httpx.AsyncClient`, for concurrent fan-out.
-
-    Same methods, same errors and retries; `sleep` is awaited between attempts.
-    Use `async with` (or `await aclose()`) inside the event loop that made the requests.
-    """
-
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        retry: RetryPolicy | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self._http = http
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> AsyncClient:
-        http = httpx.AsyncClient(transport=transport, **_http_options(settings))
-        return cls(http, retry=RetryPolicy.from_settings(settings), sleep=sleep)
-
-    def __repr__(self) -> str:
-        return f"<AsyncClient {_server_label(self._http.base_url)}{self._http.base_url.path.rstrip('/')}>"
-
-    async def __aenter__(self) -> AsyncClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def _send(self, call: _Call[T]) -> T:
-        attempts = _Attempts(call, self._retry, self._http)
-        while True:
-            outcome: httpx.Response | _Failure
-            try:
-                outcome = await self._http.request(**attempts.next_request())
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                # Judged outside the except block, so nothing is chained to the ApiError raised.
-                outcome = attempts.failure(exc)
-            if isinstance(outcome, httpx.Response) and outcome.is_success:
-                return attempts.result(outcome)
-            await self._sleep(attempts.delay_after(outcome))
-
-    async def list_workspaces(self, include_environments_and_providers: bool = True) -> list[Workspace]:
-        return await self._send(_Calls.list_workspaces(include_environments_and_providers))
-
-    async def create_workspace(self, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_workspace(body))
-
-    async def delete_workspace(self, uuid: str) -> None:
-        await self._send(_Calls.delete_workspace(uuid))
-
-    async def create_environment(self, workspace_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_environment(workspace_uuid, body))
-
-    async def list_environments(self, workspace_uuid: str) -> list[Environment]:
-        return await self._send(_Calls.list_environments(workspace_uuid))
-
-    async def get_environment(self, uuid: str) -> Environment:
-        return await self._send(_Calls.get_environment(uuid))
-
-    async def delete_environment(self, uuid: str) -> None:
-        await self._send(_Calls.delete_environment(uuid))
-
-    async def list_instance_types(self, provider_uuid: str) -> list[InstanceType]:
-        return await self._send(_Calls.list_instance_types(provider_uuid))
-
-    async def list_instance_pools(self, environment_uuid: str) -> list[InstancePool]:
-        return await self._send(_Calls.list_instance_pools(environment_uuid))
-
-    async def create_instance_pool(self, provider_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_instance_pool(provider_uuid, body))
-
-    async def get_instance_pool(self, uuid: str) -> InstancePool:
-        return await self._send(_Calls.get_instance_pool(uuid))
-
-    async def update_instance_pool(self, uuid: str, body: Mapping[str, Any]) -> InstancePool | None:
-        return await self._send(_Calls.update_instance_pool(uuid, body))
-
-    async def delete_instance_pool(self, uuid: str) -> None:
-        await self._send(_Calls.delete_instance_pool(uuid))
-
-    async def get_instance_pool_status(
-        self,
-        uuid: str,
-        *,
-        include_instances_distribution: bool = False,
-        include_metrics: bool = False,
-        include_alerts: bool = False,
-    ) -> PoolStatus:
-        return await self._send(
-            _Calls.get_instance_pool_status(
-                uuid,
-                include_instances_distribution=include_instances_distribution,
-                include_metrics=include_metrics,
-                include_alerts=include_alerts,
-            )
-        )
-
-    async def list_services(self, environment_uuid: str) -> list[ServiceInfo]:
-        return await self._send(_Calls.list_services(environment_uuid))
-
-    async def create_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_service(environment_uuid, body))
-
-    async def create_docker_service(self, environment_uuid: str, body: Mapping[str, Any]) -> Ref:
-        return await self._send(_Calls.create_docker_service(environment_uuid, body))
-
-    async def get_service(self, uuid: str) -> ServiceInfo:
-        return await self._send(_Calls.get_service(uuid))
-
-    async def update_service(self, uuid: str, body: Mapping[str, Any]) -> ServiceInfo | None:
-        return await self._send(_Calls.update_service(uuid, body))
-
-    async def delete_service(self, uuid: str) -> None:
-        await self._send(_Calls.delete_service(uuid))
-
-    async def get_service_status(
-        self,
-        uuid: str,
-        *,
-        include_instances_distribution: bool = True,
-        include_alerts: bool = False,
-        include_stats: bool = True,
-        only_stats: bool = False,
-    ) -> ServiceStatus:
-        return await self._send(
-            _Calls.get_service_status(
-                uuid,
-                include_instances_distribution=include_instances_distribution,
-                include_alerts=include_alerts,
-                include_stats=include_stats,
-                only_stats=only_stats,
-            )
-        )
-
-    async def list_events(self, kind: str, uuid: str) -> list[dict[str, Any]]:
-        return await self._send(_Calls.list_events(kind, uuid))

@@ -7,10 +7,10 @@
 >>> filter_catalogue(catalogue.frame, min_vcpus=4, sort="price_per_vcpu_month").head()
 ```
 
-`collect_async(client, ...)` is the core: the caller injects an `api.AsyncClient` (a test
-passes one over `httpx.MockTransport`). `collect(settings)` runs it from synchronous code,
-including inside Jupyter's running event loop. Prices are normalised in `costplan.normalise`;
-snapshots live in `costplan.snapshots`.
+`collect_from(client, ...)` is the core: the caller injects an `api.Client` (a test passes one
+over `httpx.MockTransport`); providers are fetched on up to `concurrency` threads (the sync client
+is thread-safe, as the provisioner's reader relies on too). `collect(settings)` makes the client.
+Prices are normalised in `costplan.normalise`; snapshots live in `costplan.snapshots`.
 
 Providers are found through `list_workspaces(include_environments_and_providers=True)`: every
 workspace, every environment not deleted. A provider that appears in several environments is
@@ -19,11 +19,10 @@ fetched once; its rows carry the uuid of the first environment it was seen in.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import html
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pandas as pd
 
-from costplan.config import DEFAULT_CONCURRENCY, DEFAULT_CURRENCY, Settings
+from costplan.config import DEFAULT_CONCURRENCY, DEFAULT_CURRENCY, Settings, public_url
 from costplan.errors import ApiError, CatalogueError, ConfigError, InputError, PartialCatalogue
 from costplan.models import InstanceType, Provider, Workspace
 from costplan.normalise import (
@@ -49,7 +48,7 @@ from costplan.normalise import (
 if TYPE_CHECKING:
     import httpx
 
-    from costplan.api import AsyncClient
+    from costplan.api import Client
 
 T = TypeVar("T")
 
@@ -183,8 +182,8 @@ def _skipped(workspaces: Sequence[Workspace], found: Sequence[tuple[Provider, st
     return notices
 
 
-async def collect_async(
-    client: AsyncClient,
+def collect_from(
+    client: Client,
     *,
     currency: str = DEFAULT_CURRENCY,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -213,7 +212,7 @@ async def collect_async(
     progress = progress or NullProgress()
     collected_at = (now or _utcnow)()
 
-    workspaces = await client.list_workspaces(include_environments_and_providers=True)
+    workspaces = client.list_workspaces(include_environments_and_providers=True)
     found = discover(workspaces)
     if not found:
         environments = sum(len(w.environments) for w in workspaces)
@@ -222,21 +221,26 @@ async def collect_async(
             f"{environments} environments, none with a cloud provider attached"
         )
     progress.discovered([provider for provider, _ in found])
-    limit = asyncio.Semaphore(concurrency)
 
-    async def fetch(provider: Provider) -> list[InstanceType] | str:
-        async with limit:
-            progress.started(provider)
-            try:
-                types = await client.list_instance_types(provider.uuid)
-            except ApiError as error:
-                reason = f"its instance types could not be fetched: {error}"
-                progress.failed(provider, reason)
-                return reason
-            progress.done(provider, len(types))
-            return types
+    def fetch(provider: Provider) -> list[InstanceType] | str:
+        progress.started(provider)
+        try:
+            types = client.list_instance_types(provider.uuid)
+        except ApiError as error:
+            reason = f"its instance types could not be fetched: {error}"
+            progress.failed(provider, reason)
+            return reason
+        progress.done(provider, len(types))
+        return types
 
-    results = await _gather_or_cancel([fetch(provider) for provider, _ in found])
+    # An unexpected error propagates as is; the requests not yet started are dropped.
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(found)), thread_name_prefix="costplan-collect") as pool:
+        futures = [pool.submit(fetch, provider) for provider, _ in found]
+        try:
+            results = [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
     batches, missing = [], []
     for (provider, environment_uuid), result in zip(found, results, strict=True):
@@ -292,22 +296,10 @@ def missing_message(catalogue: Catalogue) -> str:
     return f"{len(lines)} providers are missing from the catalogue: " + "; ".join(lines)
 
 
-async def _gather_or_cancel(coroutines: Sequence[Awaitable[T]]) -> list[T]:
-    """gather(), but an unexpected error cancels the requests still in flight and propagates as is."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
 def collect(
-    api: Settings | AsyncClient | None = None,
+    api: Settings | Client | None = None,
     *,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx.BaseTransport | None = None,
     currency: str | None = None,
     concurrency: int | None = None,
     prices: PriceRules | Mapping[str, Any] | None = None,
@@ -315,72 +307,52 @@ def collect(
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> Catalogue:
-    """`collect_async` from synchronous code (a script, a notebook cell).
-
-    `api` is `Settings` (default `Settings()`; without an API key the built-in emulator is
-    started for the duration, and `Catalogue.source` says "sandbox") or an `AsyncClient`, which
-    is closed afterwards because its connections belong to the event loop run here. Currency,
-    concurrency and prices default to the settings' (`[prices]` section).
+    """`collect_from` for `api`: `Settings` (default `Settings()`; without an API key the built-in
+    emulator is started for the duration, and `Catalogue.source` says "sandbox"), or a `Client`
+    (which stays open: the caller owns it). Currency, concurrency and prices default to the
+    settings' (`[prices]` section).
     """
     if api is not None and not isinstance(api, Settings):
-        client = api
+        return collect_from(
+            api,
+            currency=currency or DEFAULT_CURRENCY,
+            concurrency=concurrency or DEFAULT_CONCURRENCY,
+            prices=prices,
+            strict=strict,
+            progress=progress,
+            now=now,
+        )
 
-        async def run_client() -> Catalogue:
-            async with client:
-                return await collect_async(
-                    client,
-                    currency=currency or DEFAULT_CURRENCY,
-                    concurrency=concurrency or DEFAULT_CONCURRENCY,
-                    prices=prices,
-                    strict=strict,
-                    progress=progress,
-                    now=now,
-                )
-
-        return _run(run_client)
+    from costplan.api import Client
 
     settings = api or Settings()
-    with _api_settings(settings) as (api_settings, label):
-
-        async def run_settings() -> Catalogue:
-            from costplan.api import AsyncClient
-
-            async with AsyncClient.from_settings(api_settings, transport=transport) as client:
-                return await collect_async(
-                    client,
-                    currency=currency or settings.currency,
-                    concurrency=concurrency or settings.concurrency,
-                    prices=prices if prices is not None else settings.sections.get("prices"),
-                    strict=strict,
-                    progress=progress,
-                    now=now,
-                    source=label,
-                    provider_currencies=settings.sections.get("currency", {}).get("providers"),
-                )
-
-        return _run(run_settings)
+    with (
+        _api_settings(settings) as (api_settings, label),
+        Client.from_settings(api_settings, transport=transport) as client,
+    ):
+        return collect_from(
+            client,
+            currency=currency or settings.currency,
+            concurrency=concurrency or settings.concurrency,
+            prices=prices if prices is not None else settings.sections.get("prices"),
+            strict=strict,
+            progress=progress,
+            now=now,
+            source=label,
+            provider_currencies=settings.sections.get("currency", {}).get("providers"),
+        )
 
 
 @contextmanager
 def _api_settings(settings: Settings) -> Iterator[tuple[Settings, str]]:
     """The settings to talk to: as given, or the sandbox emulator on loopback while it runs."""
     if not settings.sandbox:
-        yield settings, settings.api_url
+        yield settings, public_url(settings.api_url)
         return
     from costplan.sandbox import sandbox_settings
 
     with sandbox_settings(settings) as sandboxed:
         yield sandboxed, f"sandbox emulator at {sandboxed.api_url}"
-
-
-def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to completion, in a worker thread when this thread already runs a loop (Jupyter)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="costplan-collect") as pool:
-        return pool.submit(lambda: asyncio.run(factory())).result()
 
 
 def _utcnow() -> datetime:

@@ -37,7 +37,9 @@ class CommandFailed(click.ClickException):
     """A CostplanError on its way out: click prints `Error: <message>` and exits with its code."""
 
     def __init__(self, error: CostplanError) -> None:
-        super().__init__(str(error))
+        from costplan.commands._shared import terminal_text
+
+        super().__init__(terminal_text(str(error)))
         self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
 

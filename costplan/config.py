@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -41,10 +42,12 @@ DEFAULT_MAX_RETRIES = 4
 DEFAULT_BACKOFF_BASE_S = 0.5
 DEFAULT_BACKOFF_MAX_S = 30.0
 DEFAULT_CONCURRENCY = 8
+DEFAULT_REQUEST_DEADLINE_S = 120.0  # connect + every read of one request, in all
+DEFAULT_MAX_RESPONSE_MB = 64.0  # one answer's body after decompression
 APP_NAME = "costplan"
 
 # Settings keys that a config file or the environment may set, and how to read them.
-_FLOAT_KEYS = ("timeout", "connect_timeout", "backoff_base", "backoff_max")
+_FLOAT_KEYS = ("timeout", "connect_timeout", "backoff_base", "backoff_max", "request_deadline", "max_response_mb")
 _INT_KEYS = ("max_retries", "concurrency")
 _STR_KEYS = ("api_url", "currency", "data_dir", "api_key_file")
 # Sections of the config file and the keys each may hold (their owners check the values).
@@ -69,6 +72,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "connect_timeout": (0.001, 86_400),
     "backoff_base": (0, 3_600),
     "backoff_max": (0, 86_400),
+    "request_deadline": (0.001, 86_400),
+    "max_response_mb": (0.001, 100_000),
     "max_retries": (0, 100),
     "concurrency": (1, 1_000),
 }
@@ -79,12 +84,23 @@ _ENV = {
     "currency": "COSTPLAN_CURRENCY",
     "timeout": "COSTPLAN_TIMEOUT",
     "connect_timeout": "COSTPLAN_CONNECT_TIMEOUT",
+    "request_deadline": "COSTPLAN_REQUEST_DEADLINE",
+    "max_response_mb": "COSTPLAN_MAX_RESPONSE_MB",
     "max_retries": "COSTPLAN_MAX_RETRIES",
     "backoff_base": "COSTPLAN_BACKOFF_BASE",
     "backoff_max": "COSTPLAN_BACKOFF_MAX",
     "concurrency": "COSTPLAN_CONCURRENCY",
     "data_dir": "COSTPLAN_DATA_DIR",
 }
+
+
+_USER_INFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def public_url(text: str) -> str:
+    """`text` with the user-info of every URL in it removed (`https://user:secret@host/v1` ->
+    `https://host/v1`): URLs are stored in snapshots and printed, and that part is a credential."""
+    return _USER_INFO.sub(r"\1", text)
 
 
 class Secret:
@@ -151,6 +167,8 @@ class Settings:
     currency: str = DEFAULT_CURRENCY
     timeout: float = DEFAULT_TIMEOUT_S
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S
+    request_deadline: float = DEFAULT_REQUEST_DEADLINE_S
+    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base: float = DEFAULT_BACKOFF_BASE_S
     backoff_max: float = DEFAULT_BACKOFF_MAX_S
@@ -206,7 +224,7 @@ class Settings:
                 continue
             values[key] = _coerce(key, raw)
 
-        api_key = _resolve_key(flags, environ, file_values, values.pop("api_key_file", None), path)
+        api_key = _resolve_key(flags, environ, file_values, values.pop("api_key_file", None), path, notices)
         data_dir = values.pop("data_dir", None)
         settings = cls(
             api_key=api_key,
@@ -227,7 +245,7 @@ class Settings:
         for key, (low, high) in _RANGES.items():
             value = getattr(self, key)
             if not math.isfinite(value) or not low <= value <= high:
-                unit = " seconds" if key in _FLOAT_KEYS else ""
+                unit = {"max_response_mb": " MB"}.get(key, " seconds" if key in _FLOAT_KEYS else "")
                 raise ConfigError(f"setting {key} must be between {low:g} and {high:g}{unit}, got {value!r}")
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ConfigError(f"currency must be a three-letter code such as EUR, got {self.currency!r}")
@@ -307,22 +325,25 @@ def _resolve_key(
     file_values: Mapping[str, Any],
     key_file: str | None,
     config_path: Path,
+    notices: list[str],
 ) -> Secret | None:
     """The key from --api-key-file, LAYEROPS_API_KEY, the key file setting, or the config file."""
     if flags.get("api_key_file"):
-        return _read_key_file(Path(str(flags["api_key_file"])).expanduser())
+        return _read_key_file(Path(str(flags["api_key_file"])).expanduser(), notices)
     if environ.get("LAYEROPS_API_KEY"):
         return parse_api_key(environ["LAYEROPS_API_KEY"], source="LAYEROPS_API_KEY")
     if key_file:
-        return _read_key_file(Path(key_file).expanduser())
+        return _read_key_file(Path(key_file).expanduser(), notices)
     if file_values.get("api_key"):
         return parse_api_key(str(file_values["api_key"]), source=f"config file {config_path}")
     return None
 
 
-def _read_key_file(path: Path) -> Secret:
+def _read_key_file(path: Path, notices: list[str]) -> Secret:
     try:
         text = path.read_text(encoding="utf-8")
+        if _readable_by_others(path):
+            notices.append(f"warning: API key file {path} is readable by other users; run: chmod 600 {path}")
     except OSError as exc:
         raise ConfigError(f"cannot read API key file {path}: {exc.strerror or exc}") from None
     return parse_api_key(text, source=f"key file {path}")

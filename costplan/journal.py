@@ -21,6 +21,8 @@ runs on one environment from interleaving (the lock dies with its process, even 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -39,6 +41,10 @@ JOURNALS_DIR = "journals"
 
 # Events that close an intent: the call's outcome is known (or was reconciled with the API).
 SETTLING_EVENTS = frozenset({"done", "failed", "adopted", "absent"})
+
+
+class JournalWriteError(ProvisioningError):
+    """A record could not be made durable (disk full, read-only, I/O error); the file is left whole."""
 
 
 def plan_digest(document: Mapping[str, Any]) -> str:
@@ -154,7 +160,7 @@ class Journal:
             raise ProvisioningError(f"cannot open the journal {path}: {exc.strerror or exc}") from None
         try:
             created = not path.exists()
-            handle = open(path, "ab")  # closed by close() / __exit__
+            handle = open(path, "ab", buffering=0)  # unbuffered; closed by close() / __exit__
         except OSError as exc:
             if lock_handle is not None:
                 lock_handle.close()
@@ -189,12 +195,20 @@ class Journal:
             **fields,
         }
         line = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+        start: int | None = None
         try:
-            self._handle.write(line.encode("utf-8"))
-            self._handle.flush()
+            start = os.fstat(self._handle.fileno()).st_size
+            # One unbuffered write of the whole line: nothing is left pending for close() to fail on.
+            data = line.encode("utf-8")
+            if os.write(self._handle.fileno(), data) != len(data):
+                raise OSError(errno.ENOSPC, "short write (no space left on device?)")
             os.fsync(self._handle.fileno())
         except OSError as exc:
-            raise ProvisioningError(f"cannot write to the journal {self.path}: {exc.strerror or exc}") from None
+            self._cut_back(start)
+            raise JournalWriteError(
+                f"cannot write to the journal {self.path}: {exc.strerror or exc} (the journal is intact up to "
+                "its last complete record)"
+            ) from None
         self._seq += 1
         self.records.append(record)
         return record
@@ -202,10 +216,21 @@ class Journal:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.records)
 
+    def _cut_back(self, size: int | None) -> None:
+        """Drop the part of a line a failed write left, so the journal never holds a torn record."""
+        if size is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._handle.fileno(), size)
+            os.fsync(self._handle.fileno())
+
     def close(self) -> None:
-        self._handle.close()
+        """Close the file and release the lock; never raises (a failed close must not hide the real error)."""
+        with contextlib.suppress(OSError):
+            self._handle.close()
         if self._lock is not None:
-            self._lock.close()  # closing the descriptor releases the flock
+            with contextlib.suppress(OSError):
+                self._lock.close()  # closing the descriptor releases the flock
 
     def __enter__(self) -> Journal:
         return self

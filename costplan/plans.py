@@ -259,6 +259,8 @@ class Plan:
     # Service names in the order the provisioner submits them (and the scheduler model assumed).
     submission_order: tuple[str, ...] = ()
     placement: PlacementEstimate | None = None
+    # The plan's identity for ownership markers (`provisioner.ownership`); empty: derived.
+    name: str = ""
 
     def __post_init__(self) -> None:
         # A plan without its own pools per service or submission order (an older plan file) gets
@@ -297,6 +299,7 @@ class Plan:
         """The plan-JSON document (DESIGN.md section 4); `from_dict` reads it back."""
         return {
             "version": PLAN_FORMAT_VERSION,
+            **({"name": self.name} if self.name else {}),
             "monthly_cost": self.monthly_cost,
             "lower_bound": self.lower_bound,
             "gap": self.gap,
@@ -389,6 +392,7 @@ class Plan:
             service_pools=service_pools,
             submission_order=submission,
             placement=_placement_estimate_from_dict(r, d.get("placement")),
+            name=r.string(d, "name", "", default=""),
         )
 
     def to_json(self, *, indent: int | None = 2) -> str:

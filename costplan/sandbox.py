@@ -6,6 +6,7 @@ for this run only, so nothing outside this process can talk to it with a known s
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from typing import Any
 
 from costplan.config import Secret, Settings
 from costplan.currency import Rates
-from costplan.errors import ConfigError
+from costplan.errors import ConfigError, InputError
 
 SANDBOX_STATE_FILE = "sandbox-state.json"
 # The demo catalogue mixes USD (Google Cloud) and EUR rows; a plan in the sandbox may add them at
@@ -48,10 +49,15 @@ def sandbox_settings(
     so `provision` and then `status` see the same pools); without it the state is in memory.
     """
     from costplan.emulator import serve_in_thread
+    from costplan.emulator.store import StateFileError
 
     key = f"SANDBOX{secrets.token_hex(8).upper()}:{secrets.token_hex(16)}"
     if state_file is not None:
         state_file.parent.mkdir(parents=True, exist_ok=True)
     config = emulator_config(environ, api_keys=(key,), state_file=state_file)
-    with serve_in_thread(config) as server:
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(serve_in_thread(config))
+        except StateFileError as exc:
+            raise InputError(str(exc)) from None
         yield settings.with_api(server.base_url, Secret(key))

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from costplan.catalogue import MISSING_COLUMNS, MISSING_DTYPES, Catalogue, empty_missing
-from costplan.config import Settings
+from costplan.config import Settings, public_url
 from costplan.errors import CatalogueError, InputError
 from costplan.files import atomic_writer
 from costplan.normalise import (
@@ -90,7 +90,7 @@ def _metadata(catalogue: Catalogue) -> dict[str, Any]:
     return {
         "format": FORMAT_VERSION,
         "currency": catalogue.currency,
-        "source": catalogue.source,
+        "source": public_url(catalogue.source),
         "collected_at": catalogue.collected_at.isoformat() if catalogue.collected_at else None,
         "notices": list(catalogue.notices),
         "quality": _records(catalogue.quality),
@@ -174,6 +174,7 @@ def _read(path: Path, currency: str | None) -> Catalogue:
         raise InputError(f"cannot read catalogue file {path}: {error}") from None
 
     kind = "snapshot" if meta else "catalogue file"
+    _check_finite(frame, f"{kind} {path}")
     collected_at = _instant(meta.get("collected_at"))
     currency = meta.get("currency") or currency or Settings().currency
     frame, own_quality = complete_frame(
@@ -195,9 +196,28 @@ def _read(path: Path, currency: str | None) -> Catalogue:
         missing=_frame(meta.get("missing", []), MISSING_COLUMNS, MISSING_DTYPES, empty_missing),
         collected_at=collected_at,
         currency=currency,
-        source=f"{kind} {path}" + (f" (collected from {meta['source']})" if meta.get("source") else ""),
+        source=f"{kind} {path}"
+        + (f" (collected from {public_url(str(meta['source']))})" if meta.get("source") else ""),
         notices=tuple(notices),
     )
+
+
+def _check_finite(frame: pd.DataFrame, origin: str) -> None:
+    """inf or -inf is no price or size: refuse the file, naming the column and the row."""
+    import numpy as np
+
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        bad = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            row = int(bad.argmax())
+            name = frame["instance_type"].iloc[row] if "instance_type" in frame.columns else row
+            raise InputError(
+                f"{origin}: column {column} holds {values.iloc[row]} in row {row} ({name}): not a usable number; "
+                "fix that row or collect a fresh snapshot"
+            )
 
 
 def _json_frame(document: Any, path: Path) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from costplan.api import AsyncClient, Client
+    from costplan.api import Client
     from costplan.config import Settings
     from costplan.currency import Rates
 
@@ -95,12 +95,6 @@ class App:
         self._stack.callback(client.close)
         return client
 
-    def async_client(self) -> AsyncClient:
-        """An async client for fan-out; the caller closes it (`async with`) inside its event loop."""
-        from costplan.api import AsyncClient
-
-        return AsyncClient.from_settings(self.api_settings())
-
     def close(self) -> None:
         self._stack.close()
 
@@ -108,9 +102,19 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def terminal_text(text: str, *, lines: bool = True) -> str:
+    """`text` safe to show on a terminal: names from the API may hold escape sequences, which would
+    recolour, move the cursor or retitle the window. Control characters become `\\xNN`; with
+    `lines`, newlines and tabs are kept."""
+    kept = "\n\t" if lines else ""
+    return "".join(
+        c if c in kept or (c.isprintable() and not 0x80 <= ord(c) < 0xA0) else f"\\x{ord(c):02x}" for c in text
+    )
+
+
 def notice_line(message: str) -> None:
     """Progress and notices go to stderr; stdout is for data."""
-    click.echo(message, err=True)
+    click.echo(terminal_text(message), err=True)
 
 
 def output_option(default: str = "table") -> Callable[[F], F]:
@@ -258,4 +262,4 @@ def _cell(value: Any, column: str = "") -> str:
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return terminal_text(str(value), lines=False)

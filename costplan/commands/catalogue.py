@@ -7,7 +7,6 @@ Register in `costplan.cli.COMMANDS`:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from costplan.commands._shared import App, emit_records, notice_line, output_opt
 if TYPE_CHECKING:
     import pandas as pd
 
-    from costplan.catalogue import Catalogue, Progress
+    from costplan.catalogue import Catalogue
 
 # What `--output table` shows; csv and json carry every column of the filtered view.
 TABLE_COLUMNS = (
@@ -42,29 +41,25 @@ EXIT_PARTIAL = 3
 
 
 def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Catalogue:
-    """Collect with a progress bar on stderr (terminals only); the client is closed in its loop."""
-    from costplan.catalogue import collect_async
+    """Collect with a progress bar on stderr (terminals only)."""
+    from costplan.catalogue import collect_from
+    from costplan.config import public_url
     from costplan.progress import terminal_progress
 
     settings = app.settings
-    client = app.async_client()
-    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else settings.api_url
-
-    async def run(progress: Progress) -> Catalogue:
-        async with client:
-            return await collect_async(
-                client,
-                currency=settings.currency,
-                concurrency=concurrency or settings.concurrency,
-                prices=settings.sections.get("prices"),
-                strict=strict,
-                progress=progress,
-                source=source,
-                provider_currencies=settings.sections.get("currency", {}).get("providers"),
-            )
-
+    client = app.client()
+    source = f"sandbox emulator at {app.api_settings().api_url}" if app.sandbox else public_url(settings.api_url)
     with terminal_progress(sys.stderr) as progress:
-        return asyncio.run(run(progress))
+        return collect_from(
+            client,
+            currency=settings.currency,
+            concurrency=concurrency or settings.concurrency,
+            prices=settings.sections.get("prices"),
+            strict=strict,
+            progress=progress,
+            source=source,
+            provider_currencies=settings.sections.get("currency", {}).get("providers"),
+        )
 
 
 def _report_collection(catalogue: Catalogue, path: Any) -> None:

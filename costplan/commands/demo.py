@@ -35,11 +35,10 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
         costplan demo
         costplan demo --out-dir /tmp/demo --time-limit 5
     """
-    import asyncio
     from dataclasses import replace
 
-    from costplan.api import AsyncClient, Client
-    from costplan.catalogue import Catalogue, collect_async
+    from costplan.api import Client
+    from costplan.catalogue import collect_from
     from costplan.demand import EXAMPLE_SOURCE, example_services
     from costplan.errors import InputError
     from costplan.planner import PlanOptions, make_plan
@@ -58,13 +57,10 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     with sandbox_settings(settings, app.environ) as api:
         notice_line(f"1/4 starting the built-in LayerOps emulator (sandbox) at {api.api_url}")
 
-        async def collect_all() -> Catalogue:
-            async with AsyncClient.from_settings(api) as client:
-                return await collect_async(
-                    client, currency=settings.currency, concurrency=settings.concurrency, source="sandbox"
-                )
-
-        catalogue = asyncio.run(collect_all())
+        with Client.from_settings(api) as client:
+            catalogue = collect_from(
+                client, currency=settings.currency, concurrency=settings.concurrency, source="sandbox"
+            )
         notice_line(f"    collected {len(catalogue.frame)} instance types ({len(catalogue.quality)} kept out)")
 
         services = example_services()

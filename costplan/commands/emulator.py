@@ -23,6 +23,16 @@ def emulator() -> None:
 @click.option("--latency", type=float, help="Seconds added to every request.")
 @click.option("--error-rate", type=float, help="Fraction of requests answered 500/502/503.")
 @click.option("--provision-seconds", type=float, help="Seconds a new pool's instances take to start.")
+@click.option(
+    "--scheduler",
+    type=click.Choice(["nomad", "best-fit", "spread-first"]),
+    help="How replicas are placed: nomad (Nomad's service scheduler: seeded shuffle, log2 limit, soft "
+    "anti-affinity; the default, also COSTPLAN_EMULATOR_SCHEDULER), best-fit (every node scored, deterministic) "
+    "or spread-first (best-fit with strict anti-affinity: the planner's model before its scheduler stage).",
+)
+@click.option(
+    "--seed", type=int, help="Seed of the nomad scheduler's shuffles (also COSTPLAN_EMULATOR_SEED; default 0)."
+)
 @pass_app
 def serve(
     app: App,
@@ -32,6 +42,8 @@ def serve(
     latency: float | None,
     error_rate: float | None,
     provision_seconds: float | None,
+    scheduler: str | None,
+    seed: int | None,
 ) -> None:
     """Serve the LayerOps API emulator until Ctrl-C.
 
@@ -52,12 +64,15 @@ def serve(
     Any other EmulatorConfig field is COSTPLAN_EMULATOR_<FIELD> too (faults: ERROR_RATE,
     LATENCY, RATE_LIMIT_EVERY, HANG_RATE, ...).
 
+    Replicas that fit nowhere make their pool grow (up to countMax); idle extra instances
+    are removed after the pool's instanceUnusedMinutes.
+
     \b
     Example:
         costplan emulator serve --port 8484
         curl -H 'X-API-KEY: LYPFNN8BTS9GBQFRIXCHGWJXU:<its documented secret>' http://127.0.0.1:8484/v1/workspaces
     """
-    from costplan.emulator import run
+    from costplan.emulator.server import run
     from costplan.sandbox import emulator_config
 
     overrides = {
@@ -65,9 +80,19 @@ def serve(
         "latency": latency,
         "error_rate": error_rate,
         "provision_seconds": provision_seconds,
+        "scheduler": scheduler,
+        "seed": seed,
     }
     config = emulator_config(app.environ, **{k: v for k, v in overrides.items() if v is not None})
     if host not in ("127.0.0.1", "localhost", "::1"):
         notice_line(f"warning: listening on {host}: the emulator accepts the documentation's public key")
+    from costplan.emulator.app import create_app
+    from costplan.emulator.store import StateFileError
+    from costplan.errors import InputError
+
+    try:
+        application = create_app(config)  # reads the state file: refuse a corrupt one before listening
+    except StateFileError as exc:
+        raise InputError(str(exc)) from None
     notice_line(f"LayerOps emulator on http://{host}:{port}/v1 (Ctrl-C to stop)")
-    run(config, host=host, port=port)
+    run(application, host=host, port=port)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -10,7 +10,7 @@ import click
 from costplan.commands._shared import App, emit_records, output_option, pass_app
 
 if TYPE_CHECKING:
-    from costplan.api import AsyncClient
+    from costplan.api import Client
 
 COLUMNS = ("workspace", "environment", "environment_uuid", "provider", "provider_uuid", "instance_types")
 
@@ -26,22 +26,18 @@ def providers(app: App, output: str) -> None:
         costplan providers
         costplan providers --output json
     """
-    rows = asyncio.run(_collect_rows(app.async_client(), app.settings.concurrency))
+    rows = _collect_rows(app.client(), app.settings.concurrency)
     emit_records(rows, output, columns=COLUMNS, title="LayerOps providers")
 
 
-async def _collect_rows(client: AsyncClient, concurrency: int) -> list[dict[str, Any]]:
-    """One row per (environment, provider); each provider's types are fetched once, concurrently."""
-    async with client:
-        workspaces = await client.list_workspaces(include_environments_and_providers=True)
-        provider_ids = {p.uuid for w in workspaces for e in w.environments for p in e.providers}
-        limit = asyncio.Semaphore(concurrency)
-
-        async def count(uuid: str) -> tuple[str, int]:
-            async with limit:
-                return uuid, len(await client.list_instance_types(uuid))
-
-        counts = dict(await asyncio.gather(*(count(u) for u in sorted(provider_ids))))
+def _collect_rows(client: Client, concurrency: int) -> list[dict[str, Any]]:
+    """One row per (environment, provider); each provider's types are fetched once, on threads."""
+    workspaces = client.list_workspaces(include_environments_and_providers=True)
+    provider_ids = sorted({p.uuid for w in workspaces for e in w.environments for p in e.providers})
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(provider_ids)))) as pool:
+        counts = dict(
+            zip(provider_ids, pool.map(lambda u: len(client.list_instance_types(u)), provider_ids), strict=True)
+        )
     return [
         {
             "workspace": workspace.name,

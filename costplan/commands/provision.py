@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
+from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app, terminal_text
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -43,6 +43,14 @@ def journal_option(command: Any) -> Any:
         "--journal-dir",
         type=click.Path(file_okay=False),
         help="Where the journal of each run is kept (default: <data dir>/journals).",
+    )(command)
+
+
+def plan_id_option(command: Any) -> Any:
+    return click.option(
+        "--plan-id",
+        metavar="ID",
+        help="The plan's identity in owner markers (default: the plan's name, else derived from its service names).",
     )(command)
 
 
@@ -73,6 +81,7 @@ def journal_option(command: Any) -> Any:
     type=click.FloatRange(min=0, min_open=True),
     help="First pause between status checks, growing 1.5x up to 20 s ([provision] poll_delay; 2).",
 )
+@plan_id_option
 @journal_option
 @output_option()
 @pass_app
@@ -88,6 +97,7 @@ def provision(
     unused_minutes: int | None,
     wait_timeout: float | None,
     poll_interval: float | None,
+    plan_id: str | None,
     journal_dir: str | None,
     output: str,
 ) -> None:
@@ -96,7 +106,9 @@ def provision(
     The preview lists each pool to create, update (count_min, count_max, tags) or keep, and the
     environment's monthly cost before and after. --apply journals every call, waits until every
     pool is ready (exit 0 only then), and can be re-run after any interruption: it finds what
-    exists by name and never creates a pool twice. A failed pool is deleted and created again.
+    exists by name and owner marker, and never creates a pool twice. A failed pool is deleted and
+    created again. What this plan does not own (no marker of its --plan-id) is never changed: a
+    same-name object of someone else's is shown as a conflict.
 
     \b
     Example:
@@ -117,7 +129,9 @@ def provision(
     wait = waiter_config(app.settings, timeout=wait_timeout, delay=poll_interval)
     resume = _resume_command(environment)
     display = _Display(sys.stderr.isatty())
-    provisioner = _provisioner(app, journal_dir, defaults=defaults, wait=wait, on_event=display, resume_hint=resume)
+    provisioner = _provisioner(
+        app, journal_dir, defaults=defaults, wait=wait, on_event=display, resume_hint=resume, plan_id=plan_id
+    )
 
     preview = provisioner.preview(plan, environment, with_services=with_services)
     for notice in preview.notices:
@@ -127,7 +141,7 @@ def provision(
         emit_records(preview.records(), output, columns=PREVIEW_COLUMNS, title=f"Plan {plan_file} -> {environment}")
     _summary(preview.summary(), output)
     for conflict in preview.conflicts:
-        notice_line(f"conflict: {conflict.reason}")
+        notice_line(f"conflict: {conflict}")
     if not do_apply:
         _done_json(document, output)
         notice_line("preview only: nothing was changed; add --apply to act on it")
@@ -187,17 +201,26 @@ def status(app: App, environment_uuid: str, journal_dir: str | None, output: str
     metavar="PLAN.json",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The plan whose pools and services (by name) are to be removed.",
+    help="The plan whose pools and services (those carrying its owner marker) are to be removed.",
 )
 @click.option("--environment", "environment_uuid", metavar="UUID", help="Environment (default: the plan's).")
 @click.option("--yes", "-y", is_flag=True, help="Do not prompt (needed when stdin is not a terminal).")
+@plan_id_option
 @journal_option
 @output_option()
 @pass_app
 def destroy(
-    app: App, plan_file: str, environment_uuid: str | None, yes: bool, journal_dir: str | None, output: str
+    app: App,
+    plan_file: str,
+    environment_uuid: str | None,
+    yes: bool,
+    plan_id: str | None,
+    journal_dir: str | None,
+    output: str,
 ) -> None:
-    """Delete what a plan created: its services, then its pools, matched by the plan's names only.
+    """Delete what a plan created: its services, then its pools, those carrying its owner marker only.
+
+    Objects of the same names without the plan's marker (another plan's, or made by hand) are left alone.
 
     Shows what would be removed and the monthly cost saved, then asks before deleting.
 
@@ -210,7 +233,7 @@ def destroy(
 
     plan = load_plan(plan_file)
     environment = _environment(plan, environment_uuid)
-    provisioner = _provisioner(app, journal_dir, resume_hint=_resume_command(environment))
+    provisioner = _provisioner(app, journal_dir, resume_hint=_resume_command(environment), plan_id=plan_id)
     pools, services = provisioner.destroy_targets(plan, environment)
     prices = provisioner.price_book(provisioner.environment(environment))
     rows: list[dict[str, Any]] = [
@@ -389,7 +412,11 @@ class _Display:
             table.add_column(column, overflow="fold")
         for event in self.rows.values():
             running = "" if event.running is None else f"{event.running}/{event.count}"
-            table.add_row(event.kind, event.name, event.state, running, event.detail)
+            table.add_row(
+                *(terminal_text(t, lines=False) for t in (event.kind, event.name, event.state)),
+                running,
+                terminal_text(event.detail, lines=False),
+            )
         return table
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from costplan.emulator.clock import Clock, system_clock
+from costplan.emulator.placement import NOMAD, SCHEDULERS
 
 ENV_PREFIX = "COSTPLAN_EMULATOR_"
 
@@ -33,7 +34,7 @@ DEFAULT_SERVICE_CPU_MHZ = 128
 DEFAULT_SERVICE_MEMORY_MB = 128
 DEFAULT_PROVISION_SECONDS = 1.5
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE")
-POST_COMMIT_FAULT_KINDS = ("502", "hang")
+POST_COMMIT_FAULT_KINDS = ("502", "hang", "empty", "malformed")
 # How a pool's DONE relates to its instances (the documentation's one sample fits both):
 # "metrics": DONE once every instance runs, and includeMetrics=false zeroes countRunning and the
 # totals; "early": DONE once the pool is accepted, before its instances run, counts always real.
@@ -69,6 +70,8 @@ class EmulatorConfig:
     # State and time.
     state_file: Path | None = None
     clock: Clock = field(default=system_clock, repr=False, compare=False)
+    # Names: unique among live siblings (a 409 otherwise), or duplicates allowed, as the real API may.
+    unique_names: bool = True
     # Catalogue.
     include_bad_rows: bool = True
     extra_providers: int = 0
@@ -84,6 +87,11 @@ class EmulatorConfig:
     fail_pools: tuple[str, ...] = ()
     fail_pool_rate: float = 0.0
     fail_seed: int = 0
+    # Scheduling (placement.py): "nomad" (Nomad's service scheduler, each evaluation's shuffle
+    # seeded from ``seed`` and the evaluation's number), "best-fit" (deterministic: every node
+    # scored) or "spread-first" (best-fit with strict anti-affinity, the planner's older model).
+    scheduler: str = NOMAD
+    seed: int = 0
     done_reading: str = DONE_READINGS[0]
     # HTTP faults.
     latency: float = 0.0
@@ -141,6 +149,8 @@ class EmulatorConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
         if self.rate_limit_burst < 1:
             raise ValueError("rate_limit_burst must be at least 1")
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
         if self.done_reading not in DONE_READINGS:
             raise ValueError(f"done_reading must be one of {DONE_READINGS}, got {self.done_reading!r}")
         if self.post_commit_fault_kind not in POST_COMMIT_FAULT_KINDS:

@@ -4,8 +4,9 @@ Kinds (all off by default, see :class:`EmulatorConfig`): fixed ``latency``; ``er
 answered with one of ``error_statuses`` before the request runs; rate limiting (every Nth
 request and/or a token bucket) answered 429 with ``Retry-After``; ``hang_rate`` requests
 that sleep ``hang_seconds`` before running (client timeouts); and ``post_commit_fault_rate``,
-where a mutating request *does* take effect but the client gets a 502 (optionally after a
-hang) - the "outcome unknown" case a provisioner must survive.
+where a mutating request *does* take effect but the client gets a 502 (kind ``502``), a 502
+after a hang (``hang``), or its own 2xx status with an empty body (``empty``) or a cut-off
+JSON body (``malformed``) - the "outcome unknown" cases a provisioner must survive.
 
 Random draws come from one RNG seeded with ``fault_seed``, three draws per request, so a
 given sequence of requests meets the same faults every run.
@@ -131,7 +132,14 @@ class FaultInjector:
             for message in held:
                 await send(message)
             return
-        if self.config.post_commit_fault_kind == "hang":
+        kind = self.config.post_commit_fault_kind
+        if kind in ("empty", "malformed"):
+            body = b"" if kind == "empty" else b'{"uuid": "'
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        if kind == "hang":
             await asyncio.sleep(self.config.hang_seconds)
         response = error_response(502, "Bad Gateway (injected post-commit fault)")
         await response(scope, receive, send)

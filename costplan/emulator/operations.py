@@ -3,14 +3,16 @@
 Every function runs one :meth:`Store.transaction` and validates before it mutates, so a
 rejected request changes nothing. Names are unique among live objects of one parent
 (pools and services per environment, environments per workspace): a retried POST whose
-first attempt did commit gets a 409 instead of a duplicate.
+first attempt did commit gets a 409 instead of a duplicate. With ``unique_names`` off
+(``COSTPLAN_EMULATOR_UNIQUE_NAMES=false``) pools and services may share names, as nothing
+documents that the real API forbids it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from costplan.emulator import catalogue, lifecycle, validation, views
+from costplan.emulator import catalogue, lifecycle, scheduling, validation, views
 from costplan.emulator.errors import bad_request, conflict, deleted, not_found
 from costplan.emulator.seed import (
     DEFAULT_LIMIT_ENVIRONMENT_NUMBER,
@@ -37,8 +39,8 @@ def _live(item: Doc, kind: str) -> Doc:
     return item
 
 
-def _unique(items: Any, name: str, kind: str, where: str) -> None:
-    if any(i["name"] == name and i["deletedAt"] is None for i in items):
+def _unique(items: Any, name: str, kind: str, where: str, *, enforced: bool = True) -> None:
+    if enforced and any(i["name"] == name and i["deletedAt"] is None for i in items):
         raise conflict(f"{kind} named {name!r} already exists in {where}")
 
 
@@ -166,6 +168,7 @@ def create_pool(store: Store, provider_uuid: str, body: Doc) -> Doc:
             fields["name"],
             "instance pool",
             f"environment {env['uuid']}",
+            enforced=config.unique_names,
         )
         uuid = documented_uuid(state, "pool", provider_uuid, fields["instanceTypeUuid"], fields["name"]) or new_uuid()
         ready = now + config.provision_seconds
@@ -198,8 +201,7 @@ def create_pool(store: Store, provider_uuid: str, body: Doc) -> Doc:
 
 def _add_instances(state: Doc, pool_uuid: str, count: int, now: float, ready: float) -> None:
     for _ in range(count):
-        uuid = documented_uuid(state, "instance", pool_uuid) or new_uuid()
-        state["instances"][uuid] = {"uuid": uuid, "poolUuid": pool_uuid, "createdAt": now, "readyAt": ready}
+        scheduling.add_instance(state, pool_uuid, now, ready, documented_uuid(state, "instance", pool_uuid))
 
 
 def get_pool(store: Store, uuid: str) -> Doc:
@@ -335,6 +337,7 @@ def create_service(store: Store, environment_uuid: str, body: Doc) -> Doc:
             fields["name"],
             "service",
             f"environment {env['uuid']}",
+            enforced=config.unique_names,
         )
         _check_constraints(state, env["uuid"], fields["constraints"])
         uuid = documented_uuid(state, "service", env["uuid"], fields["name"]) or new_uuid()
@@ -349,6 +352,7 @@ def create_service(store: Store, environment_uuid: str, body: Doc) -> Doc:
             "cpuMhz": fields.get("cpuMhz", config.default_service_cpu_mhz),
             "memoryMB": fields.get("memoryMB", config.default_service_memory_mb),
             "constraints": fields["constraints"],
+            "environmentVariables": fields.get("environmentVariables", []),
             "ports": _ports(state, uuid, fields["name"], env["uuid"], fields["ports"]),
             "createdAt": now,
             "deletedAt": None,

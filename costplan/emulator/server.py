@@ -94,6 +94,7 @@ def serve_in_thread(
         sock.close()
 
 
-def run(config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve in the foreground until interrupted (``costplan emulator serve``)."""
-    uvicorn.run(create_app(config or EmulatorConfig()), host=host, port=port, log_level="info", lifespan="off")
+def run(config: EmulatorConfig | Starlette | None = None, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Serve a config's (or an app made already) in the foreground until interrupted (``costplan emulator serve``)."""
+    app = config if isinstance(config, Starlette) else create_app(config or EmulatorConfig())
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

@@ -32,6 +32,7 @@ POOL_FIELDS = ("instanceTypeUuid", "name", "tags", "volumeSize", "countMin", "co
 )
 SERVICE_FIELDS = ("name", "countMin", "countMax", "dockerConfiguration", "ports", "cpuLimit", "memoryLimitMiB") + (
     "constraints",
+    "environmentVariables",
 )
 POOL_READ_ONLY = ("uuid", "environmentUuid", "providerUuid", "createdAt", "deletedAt")
 SERVICE_READ_ONLY = ("uuid", "environmentUuid", "environmentLbDns", "createdAt", "deletedAt", "pausedAt", "type")
@@ -203,6 +204,14 @@ def _constraints(v: Violations, raw: Any) -> dict[str, list[str]] | None:
     return out
 
 
+def _variables(v: Violations, raw: Any) -> list[dict[str, Any]] | None:
+    """``environmentVariables``: ``[{key, value, isSensitive}]`` (API-NOTES.md section 6)."""
+    if not isinstance(raw, list) or not all(isinstance(e, dict) and isinstance(e.get("key"), str) for e in raw):
+        v.add("environmentVariables must be an array of {key, value, isSensitive} objects")
+        return None
+    return [{"key": e["key"], "value": str(e.get("value", "")), "isSensitive": bool(e.get("isSensitive"))} for e in raw]
+
+
 def _docker(v: Violations, raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         v.add("dockerConfiguration must be an object")
@@ -274,6 +283,8 @@ def service_fields(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         out["memoryMB"] = _integer(v, "memoryLimitMiB", body["memoryLimitMiB"], minimum=1)
     if "constraints" in body:
         out["constraints"] = _constraints(v, body["constraints"])
+    if "environmentVariables" in body:
+        out["environmentVariables"] = _variables(v, body["environmentVariables"])
     if not partial:
         out.setdefault("countMin", 1)
         out.setdefault("countMax", max(out["countMin"] or 1, 1))

@@ -13,7 +13,7 @@ from typing import Any
 from costplan.emulator import lifecycle
 from costplan.emulator.clock import iso
 from costplan.emulator.config import METRICS_READING, EmulatorConfig
-from costplan.emulator.store import FAILED, PLACED, WAITING
+from costplan.emulator.scheduling import FAILED, PLACED, WAITING
 
 
 def provider_brief(provider: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +197,8 @@ def pool_status(
         "status": phase,
         "success": phase == lifecycle.DONE,
         "alerts": [],
-        "count": 0 if p["deletedAt"] is not None else p["countMin"],
+        # countMin, or more while autoscaling keeps extra instances (a failed pool has none).
+        "count": 0 if p["deletedAt"] is not None else max(p["countMin"], len(instances)),
         "countRunning": len(running),
         "totalCpuMhz": cpu,
         "totalReservedCpuMhz": reserved_cpu,
@@ -228,6 +229,7 @@ def service(state: dict[str, Any], s: dict[str, Any]) -> dict[str, Any]:
         "cpuLimit": s["cpuMhz"],
         "memoryLimitMiB": s["memoryMB"],
         "constraints": s["constraints"],
+        "environmentVariables": s.get("environmentVariables", []),
         "ports": s["ports"],
         "environmentLbDns": env["lbDns"],
         "createdAt": iso(s["createdAt"]),

@@ -12,15 +12,22 @@ The reliability rules `apply` follows, in order:
 1. **Validate before any write.** `check_plan` refuses a tampered plan (count_min > count_max,
    a pool's cost != count_min x unit price, the total != the sum of the pools);
    `Provisioner.inspect` refuses one whose providers or instance types are gone. Reads only.
-2. **Names are identities.** Pools and services carry the plan's names; the environment's
-   listing, matched by name, says what exists. Nothing is created while one is listed live.
+2. **Names and owner markers are identities.** Pools and services carry the plan's names and
+   the marker of the plan and environment that own them (`ownership`: a pool tag, a service's
+   `COSTPLAN_OWNER` variable; the plan id is `--plan-id`, else `plan.name`, else a hash of the
+   plan's service names). Only listed objects with our marker and the name are ours: nothing is
+   created while one is live, and nothing without the marker is adopted, updated, re-constrained
+   or deleted (a same-name one is a conflict in the preview, so two plans share an environment).
 3. **Every write is journalled** (`costplan.journal`): an fsync'd `intent` before the call, its
    outcome after; one run per environment at a time (a file lock).
 4. **Reconcile, never re-POST blindly.** After a create whose outcome is unknown (read timeout,
    502/504: `outcome_unknown`), a 409, or an intent a killed run left in doubt, the resources are
    listed again (with pauses) and one with that name is adopted; only one confirmed absent is
-   created again. A final listing checks each pool name is live exactly once; extra copies
-   (possible on an API without unique names) are deleted, keeping the journalled uuid.
+   created again. A 2xx answer to a POST that is not a parsed object with a uuid counts as
+   unknown too. A final listing checks each name of ours is live exactly once; extra copies
+   (possible on an API without unique names, or with two operators) are deleted, and every
+   machine keeps the same one: the oldest `createdAt`, then the smallest uuid. Pools and
+   services alike; the journal records what was adopted.
 5. **Failed pools are replaced, not patched.** A pool whose status reports an error is deleted,
    its disappearance confirmed, then created again: a PUT of the same values would not make the
    provider retry, and delete-first means two live pools never share a name.
@@ -30,6 +37,8 @@ The reliability rules `apply` follows, in order:
    ready, one by one in `plans.submission_order` (pinned to providers first, then spread ones,
    then the largest replica first), each restricted to the plan pools the simulation let it use
    (`service_pools`): the platform's scheduler then makes the placement the plan's nodes show.
+   A service follows its pools: when one was recreated (new uuid), the service's
+   `constraints.instancePoolUuids` are PUT before it is waited on, and checked by listing.
 """
 
 from __future__ import annotations

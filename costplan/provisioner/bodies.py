@@ -7,14 +7,18 @@ from typing import Any
 
 from costplan.models import InstancePool, ServiceSpec
 from costplan.plans import PlannedPool
+from costplan.provisioner.ownership import Owner
 from costplan.provisioner.settings import PoolDefaults
 
 DEFAULT_IMAGE = "nginx:latest"
 
 
-def pool_body(pool: PlannedPool, defaults: PoolDefaults, existing: InstancePool | None = None) -> dict[str, Any]:
+def pool_body(
+    pool: PlannedPool, defaults: PoolDefaults, existing: InstancePool | None = None, owner: Owner | None = None
+) -> dict[str, Any]:
     """The documented create body; for a PUT the settings tuned on the existing pool are kept.
 
+    With `owner`, the tags carry its marker (`ownership`).
     The whole body is sent on update too: whether the API's PUT accepts a partial body is unknown.
     """
     raw = existing.raw if existing is not None else {}
@@ -25,7 +29,7 @@ def pool_body(pool: PlannedPool, defaults: PoolDefaults, existing: InstancePool 
     return {
         "instanceTypeUuid": pool.instance_type_uuid,
         "name": pool.name,
-        "tags": list(pool.tags),
+        "tags": owner.pool_tags(pool.tags) if owner is not None else list(pool.tags),
         "volumeSize": kept("volumeSize", defaults.volume_size),
         "countMin": pool.count_min,
         "countMax": pool.count_max,
@@ -42,13 +46,14 @@ def split_image(image: str) -> tuple[str, str]:
     return name, tag
 
 
-def service_body(spec: ServiceSpec, pool_uuids: Iterable[str]) -> dict[str, Any]:
+def service_body(spec: ServiceSpec, pool_uuids: Iterable[str], owner: Owner | None = None) -> dict[str, Any]:
     """A docker service reserving the planned MHz / MB per replica, restricted to its plan pools.
 
+    With `owner`, its marker is the environment variable `COSTPLAN_OWNER` (`ownership`).
     `cpuLimit` is sent as MHz per replica (the emulator's reading; the docs do not give its unit).
     """
     image, version = split_image(spec.image or DEFAULT_IMAGE)
-    return {
+    body: dict[str, Any] = {
         "name": spec.name,
         "dockerConfiguration": {"image": image, "imageVersion": version},
         "countMin": spec.count_min,
@@ -57,3 +62,6 @@ def service_body(spec: ServiceSpec, pool_uuids: Iterable[str]) -> dict[str, Any]
         "memoryLimitMiB": spec.memory_mb,
         "constraints": {"instancePoolUuids": list(pool_uuids), "providerUuids": [], "tags": []},
     }
+    if owner is not None:
+        body["environmentVariables"] = owner.service_variables()
+    return body

@@ -38,6 +38,16 @@ class PoolChange:
 
 
 @dataclass(frozen=True)
+class ServiceChange:
+    """One plan service against the environment (with --with-services): create, keep, update or conflict."""
+
+    name: str
+    action: str
+    duplicates: int = 0  # more live copies with our marker: apply deletes them (the oldest is kept)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Preview:
     """The diff apply acts on, with the environment's monthly cost before and after."""
 
@@ -48,7 +58,8 @@ class Preview:
     cost_after: float
     unpriced: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
-    services: tuple[tuple[str, str], ...] = ()  # (service, create|keep) with --with-services
+    services: tuple[ServiceChange, ...] = ()  # with --with-services
+    plan_id: str = ""  # whose owner marker apply writes and adopts
 
     @property
     def difference(self) -> float:
@@ -59,13 +70,15 @@ class Preview:
         return round(100 * self.difference / self.cost_before, 2) if self.cost_before else None
 
     @property
-    def conflicts(self) -> tuple[PoolChange, ...]:
-        return tuple(c for c in self.changes if c.action == CONFLICT)
+    def conflicts(self) -> tuple[str, ...]:
+        """Why apply would refuse, one sentence with what to do per pool or service."""
+        found = [c.reason for c in self.changes if c.action == CONFLICT]
+        return tuple(found + [s.reason for s in self.services if s.action == CONFLICT])
 
     @property
     def has_writes(self) -> bool:
         pools = any(c.action != KEEP or c.extras for c in self.changes)
-        return pools or any(action == CREATE for _, action in self.services)
+        return pools or any(s.action != KEEP or s.duplicates for s in self.services)
 
     def records(self) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = [
@@ -84,7 +97,15 @@ class Preview:
             }
             for c in self.changes
         ]
-        rows += [{"kind": "service", "action": action, "name": name} for name, action in self.services]
+        rows += [
+            {
+                "kind": "service",
+                "action": s.action + (f" +delete {s.duplicates} duplicate(s)" if s.duplicates else ""),
+                "name": s.name,
+                "detail": s.reason,
+            }
+            for s in self.services
+        ]
         return rows
 
     def totals(self) -> dict[str, Any]:
@@ -96,6 +117,7 @@ class Preview:
             "difference": self.difference,
             "difference_pct": self.difference_pct,
             "unpriced_pools": list(self.unpriced),
+            "plan_id": self.plan_id,
         }
 
     def summary(self) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from costplan.api import AsyncClient, Client
+from costplan.api import Client
 from costplan.retry import RetryPolicy
 
 BASE_URL = "https://api.layerops.test/v1"
@@ -39,19 +39,3 @@ def make_client(example_key: str, sleeps: list[float]) -> Iterator[Callable[...,
             return client
 
         yield make
-
-
-@pytest.fixture
-def make_async_client(example_key: str, sleeps: list[float]) -> Callable[..., AsyncClient]:
-    """`make_async_client(handler, max_retries=4)`: use it as `async with` inside `asyncio.run`."""
-
-    def make(handler: Handler, *, max_retries: int = 4) -> AsyncClient:
-        async def sleep(seconds: float) -> None:
-            sleeps.append(seconds)
-
-        http = httpx.AsyncClient(
-            base_url=BASE_URL, headers={"X-API-KEY": example_key}, transport=httpx.MockTransport(handler)
-        )
-        return AsyncClient(http, retry=_policy(max_retries), sleep=sleep)
-
-    return make

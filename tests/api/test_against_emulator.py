@@ -6,14 +6,13 @@ Uses the documentation's example key, which the emulator accepts by default.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import traceback
 from typing import Any
 
 import pytest
 
-from costplan.api import AsyncClient, Client
+from costplan.api import Client
 from costplan.config import Secret, Settings
 from costplan.errors import (
     ApiStatusError,
@@ -257,19 +256,15 @@ def test_the_key_stays_out_of_logs_over_a_real_socket(connect, example_key, capl
     assert example_key.split(":")[1] not in caplog.text
 
 
-def test_the_async_client_fans_out_over_the_emulator(serve_emulator, example_key):
+def test_the_client_fans_out_on_threads_over_the_emulator(serve_emulator, example_key):
+    from concurrent.futures import ThreadPoolExecutor
+
     emulator = serve_emulator(provision_seconds=0)
     settings = Settings(api_url=emulator.base_url, api_key=Secret(example_key))
-
-    async def main() -> dict[str, int]:
-        async with AsyncClient.from_settings(settings) as client:
-            workspaces = await client.list_workspaces()
-            providers = sorted({p.uuid for w in workspaces for e in w.environments for p in e.providers})
-            counts = await asyncio.gather(*(client.list_instance_types(p) for p in providers))
-            pool = await client.create_instance_pool(AZURE, POOL_BODY)
-            status = await client.get_instance_pool_status(pool.uuid)
-            assert status.is_done
-            return {p: len(types) for p, types in zip(providers, counts, strict=True)}
-
-    counts = asyncio.run(main())
+    with Client.from_settings(settings) as client, ThreadPoolExecutor(8) as pool:
+        workspaces = client.list_workspaces()
+        providers = sorted({p.uuid for w in workspaces for e in w.environments for p in e.providers})
+        counts = dict(zip(providers, (len(t) for t in pool.map(client.list_instance_types, providers)), strict=True))
+        created = client.create_instance_pool(AZURE, POOL_BODY)
+        assert client.get_instance_pool_status(created.uuid).is_done
     assert len(counts) >= 6 and all(n > 0 for n in counts.values())

@@ -11,7 +11,7 @@ import traceback
 import httpx
 import pytest
 
-from costplan.api import AsyncClient, Client
+from costplan.api import Client
 from costplan.config import Secret, Settings
 from costplan.errors import ApiError, ApiResponseError, ApiTransportError, AuthenticationError
 
@@ -102,7 +102,6 @@ def test_client_reprs_show_the_server_not_the_key(example_key):
 
     with Client.from_settings(settings, transport=httpx.MockTransport(echo_key_401)) as client:
         assert repr(client) == "<Client api.layerops.test/v1>"
-    assert repr(AsyncClient.from_settings(settings)) == "<AsyncClient api.layerops.test/v1>"
 
 
 def headers_seen(request: httpx.Request) -> httpx.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from costplan.api import AsyncClient
+from costplan.api import Client
 from tests.conftest import documented_response
 
 AZURE = "d57b214f-ec43-41b9-8cf1-71329349093b"
@@ -99,25 +98,22 @@ def api_handler(
     return handler
 
 
-async def no_sleep(seconds: float) -> None:
-    await asyncio.sleep(0)
+def no_sleep(seconds: float) -> None:
+    """Injected instead of time.sleep: tests never wait for a backoff."""
 
 
-def mock_client(handler: Callable[[httpx.Request], Any]) -> AsyncClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://127.0.0.1/v1")
-    return AsyncClient(http, sleep=no_sleep)
+def mock_client(handler: Callable[[httpx.Request], Any]) -> Client:
+    http = httpx.Client(transport=httpx.MockTransport(handler), base_url="http://127.0.0.1/v1")
+    return Client(http, sleep=no_sleep)
 
 
 @pytest.fixture
 def run_collect() -> Callable[..., Any]:
-    """`run_collect(handler, **options)`: collect_async over a MockTransport, at a fixed instant."""
-    from costplan.catalogue import collect_async
+    """`run_collect(handler, **options)`: collect_from over a MockTransport, at a fixed instant."""
+    from costplan.catalogue import collect_from
 
     def run(handler: Callable[[httpx.Request], Any], **options: Any) -> Any:
-        async def main() -> Any:
-            async with mock_client(handler) as client:
-                return await collect_async(client, now=lambda: NOW, **options)
-
-        return asyncio.run(main())
+        with mock_client(handler) as client:
+            return collect_from(client, now=lambda: NOW, **options)
 
     return run

@@ -52,7 +52,7 @@ def test_collect_writes_a_snapshot_and_prints_one_line_per_provider(run: Any, tm
 def test_partial_collection_exits_3_and_strict_writes_nothing(
     run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(App, "async_client", lambda self: mock_client(api_handler(down=frozenset({GCP}))))
+    monkeypatch.setattr(App, "client", lambda self: mock_client(api_handler(down=frozenset({GCP}))))
     partial = run("collect", "--out", str(tmp_path / "a"))
     assert partial.exit_code == 3
     assert "missing provider Google Cloud Platform" in partial.stderr and "503" in partial.stderr
@@ -65,7 +65,7 @@ def test_partial_collection_exits_3_and_strict_writes_nothing(
 
 def test_nothing_collected_exits_1(run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     down = frozenset({"d57b214f-ec43-41b9-8cf1-71329349093b", GCP, "8bd4754c-1392-4d79-b3d7-32eed491e90c"})
-    monkeypatch.setattr(App, "async_client", lambda self: mock_client(api_handler(down=down)))
+    monkeypatch.setattr(App, "client", lambda self: mock_client(api_handler(down=down)))
     result = run("collect", "--out", str(tmp_path))
     assert result.exit_code == 1 and "no provider could be collected" in result.stderr
 

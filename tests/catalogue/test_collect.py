@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from typing import Any
 
 import httpx
 import pandas as pd
 import pytest
 
-from costplan.catalogue import Catalogue, collect, collect_async
+from costplan.catalogue import Catalogue, collect, collect_from
 from costplan.config import Secret, Settings
 from costplan.errors import CatalogueError, PartialCatalogue
 from costplan.models import Provider
@@ -108,21 +110,21 @@ def test_no_more_than_concurrency_requests_in_flight(concurrency: int) -> None:
     providers = [(f"p{i}", f"P{i}") for i in range(7)]
     doc = workspaces(environment(PROD, *providers))
     state = {"now": 0, "max": 0}
+    lock = threading.Lock()
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/workspaces"):
             return httpx.Response(200, json=doc)
-        state["now"] += 1
-        state["max"] = max(state["max"], state["now"])
-        await asyncio.sleep(0.01)
-        state["now"] -= 1
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
         return httpx.Response(200, json=[instance_type(request.url.path, "t")])
 
-    async def main() -> Catalogue:
-        async with mock_client(handler) as client:
-            return await collect_async(client, concurrency=concurrency)
-
-    assert len(asyncio.run(main()).frame) == 7
+    with mock_client(handler) as client:
+        assert len(collect_from(client, concurrency=concurrency).frame) == 7
     assert state["max"] == concurrency
 
 

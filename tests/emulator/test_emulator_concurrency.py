@@ -41,7 +41,8 @@ def test_racing_duplicates_create_exactly_one(serve: Serve) -> None:
 
 def test_concurrent_services_share_capacity_without_overbooking(serve: Serve, tmp_path: Path) -> None:
     emulator, client = serve(state_file=tmp_path / "state.json")
-    client.post(f"/providers/{AZURE}/instancePools", json=pool_body(countMin=2))
+    # countMax = countMin: autoscaling must not add room, the point is that none is overbooked.
+    client.post(f"/providers/{AZURE}/instancePools", json=pool_body(countMin=2, countMax=2))
 
     def create(index: int) -> str:
         with httpx.Client(base_url=emulator.base_url, headers=HEADERS, timeout=10) as own:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -101,3 +102,23 @@ def test_faulty_emulator_still_serves_the_lifecycle(serve: Serve) -> None:
     while pools.status_code != 200:
         pools = client.get(f"/environments/{PROD}/instancePools")
     assert len(pools.json()) == 1
+
+
+def test_duplicate_names_mode_and_unparsable_committed_answers(serve_emulator: Any, example_key: str) -> None:
+    """Issue 11: COSTPLAN_EMULATOR_UNIQUE_NAMES=false allows same-name pools; the empty/malformed
+    post-commit faults apply the POST and answer its own 2xx status with an unusable body."""
+    assert EmulatorConfig.from_env({"COSTPLAN_EMULATOR_UNIQUE_NAMES": "false"}).unique_names is False
+    body = {"instanceTypeUuid": "e25908b3-dcf7-5de6-bc3c-ec3a7db7974a", "name": "twin", "countMin": 1, "countMax": 1}
+    for kind, expected in (("empty", b""), ("malformed", b'{"uuid": "')):
+        emulator = serve_emulator(
+            provision_seconds=0,
+            unique_names=False,
+            post_commit_fault_rate=1.0,
+            post_commit_fault_kind=kind,
+            fault_methods=("POST",),
+        )
+        with httpx.Client(base_url=emulator.base_url, headers={"x-api-key": example_key}) as http:
+            answers = [http.post(f"/providers/{AZURE}/instancePools", json=body) for _ in range(2)]
+            assert [(a.status_code, a.content) for a in answers] == [(201, expected)] * 2
+            pools = http.get(f"/environments/{PROD}/instancePools").json()
+            assert [p["name"] for p in pools].count("twin") == 2

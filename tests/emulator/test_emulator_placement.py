@@ -1,4 +1,8 @@
-"""Nomad-style binpack with anti-affinity, and honest placement failures."""
+"""Placement over HTTP: replicas spread, honest failures, constraints, capacity that arrives.
+
+Pools whose test is about a failure set ``countMax`` to ``countMin``: otherwise autoscaling
+grows them (see test_emulator_scheduler.py for autoscaling itself).
+"""
 
 from __future__ import annotations
 
@@ -6,55 +10,6 @@ import httpx
 from emulator_support import AZURE, DS1_V2, GCP, PROD, Serve, create_pool, create_service, service_status
 
 from costplan.emulator import ManualClock
-from costplan.emulator.placement import Node, place
-
-
-def nodes(*free: tuple[int, int]) -> list[Node]:
-    return [
-        Node(f"n{i}", 1000, 1000, 1000 - cpu, 1000 - mem, order=(float(i), f"n{i}"))
-        for i, (cpu, mem) in enumerate(free)
-    ]
-
-
-def test_binpack_prefers_the_fullest_node_that_fits() -> None:
-    cluster = nodes((900, 900), (300, 300), (100, 100))
-    outcome = place(cluster, "s", 200, 200, 1)
-    assert outcome.placed == ["n1"] and outcome.unplaced == 0
-    assert (cluster[1].reserved_cpu, cluster[1].reserved_memory) == (900, 900)
-
-
-def test_fullness_is_measured_against_what_the_node_leaves_after_its_own_reservation() -> None:
-    # `a` is a 4000-unit node reserving 2000 for itself (half full of its own overhead); `b` is a
-    # 1000-unit node. After the ask, `a` has 1500 of its 2000 free (75%), `b` 500 of 1000 (50%):
-    # `b` is fuller, as in Nomad's binpack (free share of capacity minus the node's reserved).
-    a = Node("a", 4000, 4000, 2000, 2000, order=(0.0, "a"), base_cpu=2000, base_memory=2000)
-    b = Node("b", 1000, 1000, 0, 0, order=(1.0, "b"))
-    assert place([a, b], "s", 500, 500, 1).placed == ["b"]
-
-
-def test_ties_go_to_the_node_created_first() -> None:
-    cluster = [Node(f"n{i}", 1000, 1000, 0, 0, order=(5.0, f"{i:012d}")) for i in (2, 0, 1)]
-    assert place(cluster, "s", 100, 100, 1).placed == ["n0"]
-
-
-def test_replicas_spread_then_colocate_when_nothing_else_fits() -> None:
-    cluster = nodes((1000, 1000), (1000, 1000))
-    outcome = place(cluster, "s", 100, 100, 3)
-    assert sorted(outcome.placed[:2]) == ["n0", "n1"]
-    assert outcome.unplaced == 0 and len(outcome.placed) == 3
-
-
-def test_failure_reports_the_exhausted_dimension_per_node() -> None:
-    cluster = nodes((1000, 100), (50, 1000), (1000, 200))
-    outcome = place(cluster, "s", 100, 300, 2)
-    assert outcome.placed == [] and outcome.unplaced == 2
-    assert outcome.nodes_evaluated == 3
-    assert outcome.dimension_exhausted == {"memory": 2, "cpu": 1}
-
-
-def test_no_nodes_means_no_dimension() -> None:
-    outcome = place([], "s", 1, 1, 1)
-    assert (outcome.unplaced, outcome.nodes_evaluated, outcome.dimension_exhausted) == (1, 0, None)
 
 
 def test_replicas_land_on_distinct_nodes(client: httpx.Client) -> None:
@@ -67,7 +22,7 @@ def test_replicas_land_on_distinct_nodes(client: httpx.Client) -> None:
 
 
 def test_memory_exhaustion_is_reported_honestly(client: httpx.Client) -> None:
-    create_pool(client, countMin=2)  # B2s: 3903 MB, 728 reserved -> 3175 MB free per node
+    create_pool(client, countMin=2, countMax=2)  # B2s: 3903 MB, 728 reserved -> 3175 MB free per node
     service = create_service(client, countMin=3, countMax=3, memoryLimitMiB=2000)
     status = service_status(client, service)
     assert (status["status"], status["success"], status["runningSuccess"]) == ("ERROR", False, "FAILURE")
@@ -82,7 +37,7 @@ def test_memory_exhaustion_is_reported_honestly(client: httpx.Client) -> None:
 
 
 def test_cpu_exhaustion_and_recovery_when_capacity_arrives(client: httpx.Client) -> None:
-    create_pool(client, name="small", countMin=1)
+    create_pool(client, name="small", countMin=1, countMax=1)
     service = create_service(client, countMin=2, countMax=2, cpuLimit=3000)
     status = service_status(client, service)
     assert status["dimensionExhausted"] == {"cpu": 1} and status["countRunning"] == 1
@@ -156,7 +111,7 @@ def test_binpack_fills_one_node_before_the_next(client: httpx.Client) -> None:
 
 
 def test_scaling_a_service_down_frees_capacity_for_others(client: httpx.Client) -> None:
-    create_pool(client, countMin=1)
+    create_pool(client, countMin=1, countMax=1)
     big = create_service(client, name="big", countMin=2, countMax=2, memoryLimitMiB=1500)
     late = create_service(client, name="late", memoryLimitMiB=1000)
     assert service_status(client, late)["status"] == "ERROR"
@@ -168,7 +123,7 @@ def test_scaling_a_service_down_frees_capacity_for_others(client: httpx.Client) 
 def test_services_waiting_for_capacity_are_placed_in_creation_order(serve: Serve) -> None:
     clock = ManualClock()
     _, client = serve(clock=clock, provision_seconds=2)
-    create_pool(client, countMin=1)  # B2s: 3175 MB free, room for one of the two
+    create_pool(client, countMin=1, countMax=1)  # B2s: 3175 MB free, room for one of the two
     first = create_service(client, name="zz-first", memoryLimitMiB=2000)  # same instant, names reversed
     second = create_service(client, name="aa-second", memoryLimitMiB=2000)
     assert service_status(client, first)["status"] == service_status(client, second)["status"] == "PENDING"

@@ -12,6 +12,7 @@ from costplan.errors import ProvisioningError, ResourceFailed
 from costplan.journal import read_journal
 from costplan.plans import Plan
 from costplan.provisioner import ProgressEvent, environment_status
+from costplan.provisioner.ownership import plan_tags
 from tests.provision.conftest import B1S, B2S_CPU, B2S_MEMORY, DS1, PROD, names, plan_dict, pool_dict, service_dict
 
 
@@ -58,7 +59,8 @@ def test_changed_counts_and_tags_are_updated_in_place(
     result = provisioner.apply(Plan.from_dict(bigger), PROD)
     assert result.ok
     pools = {p.name: p for p in provisioner.client.list_instance_pools(PROD)}
-    assert (pools["cp-web"].count_min, pools["cp-web"].count_max, pools["cp-web"].tags) == (3, 5, ("web",))
+    web_pool = pools["cp-web"]
+    assert (web_pool.count_min, web_pool.count_max, plan_tags(web_pool.tags)) == (3, 5, ("web",))
     assert names(provisioner.client) == {"cp-web": 1, "cp-db": 1}
 
 
@@ -67,8 +69,8 @@ def test_a_pool_of_another_type_with_the_plans_name_is_a_conflict_and_nothing_is
 ) -> None:
     emulator = serve_emulator(provision_seconds=0)
     provisioner = provisioner_for(emulator.base_url)
-    assert provisioner.apply(Plan.from_dict(plan_dict([pool_dict("cp-web")])), PROD).ok
-    other = Plan.from_dict(plan_dict([pool_dict("cp-web", DS1), pool_dict("cp-new")]))
+    assert provisioner.apply(Plan.from_dict({**plan_dict([pool_dict("cp-web")]), "name": "web"}), PROD).ok
+    other = Plan.from_dict({**plan_dict([pool_dict("cp-web", DS1), pool_dict("cp-new")]), "name": "web"})
     with pytest.raises(ProvisioningError, match="nothing was changed: a pool named cp-web exists with B2s"):
         provisioner.apply(other, PROD)
     assert names(provisioner.client) == {"cp-web": 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 
 from costplan.journal import read_journal
 from costplan.plans import Plan
+from costplan.provisioner.ownership import Owner, plan_id
 from tests.provision.conftest import AZURE, B1S, B2S, PROD, names, plan_dict, pool_dict
 from tests.provision.test_plan_checks import TYPES, WORKSPACES
 
@@ -31,7 +32,7 @@ class LaxApi:
         self.drop_first = drop_first
         self.posts = 0
 
-    def add(self, name: str, type_uuid: str = B2S[0]) -> str:
+    def add(self, name: str, type_uuid: str = B2S[0], tags: Sequence[str] = (), created: str = "") -> str:
         pool_uuid = str(uuid.uuid4())
         self.pools[pool_uuid] = {
             "uuid": pool_uuid,
@@ -39,7 +40,8 @@ class LaxApi:
             "providerUuid": AZURE,
             "environmentUuid": PROD,
             "instanceTypeUuid": type_uuid,
-            "tags": [],
+            "tags": list(tags),
+            "createdAt": created or f"2024-01-01T00:00:{len(self.pools):02d}.000Z",
             "countMin": 1,
             "countMax": 3,
             "deletedAt": None,
@@ -59,7 +61,7 @@ class LaxApi:
             if self.posts <= self.drop_first:
                 return httpx.Response(502, json={"message": "bad gateway"})
             body = json.loads(request.content)
-            pool_uuid = self.add(body["name"], body["instanceTypeUuid"])
+            pool_uuid = self.add(body["name"], body["instanceTypeUuid"], body["tags"])
             self.pools[pool_uuid].update(countMin=body["countMin"], countMax=body["countMax"])
             if self.posts <= self.drop_first + self.commit_then_fail:
                 return httpx.Response(502, json={"message": "bad gateway"})
@@ -153,16 +155,20 @@ def test_a_create_that_failed_before_being_applied_is_sent_again_only_once_seen_
     assert events[:5] == ["intent", "unknown", "absent", "intent", "unknown"]
 
 
-def test_duplicates_left_by_someone_else_are_reduced_to_one_keeping_a_healthy_copy(
+def test_duplicates_left_by_another_run_of_the_plan_are_reduced_to_the_oldest(
     provisioner_for: Callable[..., Any],
 ) -> None:
     api = LaxApi()
-    first = api.add("cp-0", B1S[0])
-    api.add("cp-0", B1S[0])
-    provisioner = provisioner_for("https://api.layerops.test/v1", transport=httpx.MockTransport(api))
     plan = Plan.from_dict(PLAN)
+    marker = Owner(plan_id(plan), PROD).marker
+    api.add("cp-0", B1S[0], [marker], created="2024-01-01T00:00:09.000Z")
+    first = api.add("cp-0", B1S[0], [marker], created="2024-01-01T00:00:01.000Z")  # listed second, but older
+    stranger = api.add("cp-0", B1S[0])  # same name, no marker: not ours, never touched
+    provisioner = provisioner_for("https://api.layerops.test/v1", transport=httpx.MockTransport(api))
     preview = provisioner.preview(plan, PROD)
     assert preview.changes[0].action == "keep" and len(preview.changes[0].extras) == 1
+    assert preview.changes[0].existing is not None and preview.changes[0].existing.uuid == first
     assert provisioner.apply(plan, PROD).ok
-    assert api.live_names() == sorted(f"cp-{i}" for i in range(6))
+    assert api.live_names() == sorted(["cp-0", *(f"cp-{i}" for i in range(6))])
     assert api.pools[first]["deletedAt"] is None  # the oldest copy was kept
+    assert api.pools[stranger]["deletedAt"] is None

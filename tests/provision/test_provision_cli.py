@@ -181,3 +181,21 @@ def test_every_command_has_help_with_an_example(run: Callable[..., Result]) -> N
     for name in ("provision", "status", "destroy"):
         result = CliRunner().invoke(cli_module.cli, [name, "--help"])
         assert result.exit_code == 0 and "Example" in result.output, name
+
+
+def test_a_second_plan_id_sees_the_first_plans_pools_as_conflicts_and_destroys_none_of_them(
+    serve_emulator: Callable[..., Any], run: Callable[..., Result], write_plan: Callable[..., Path]
+) -> None:
+    emulator = serve_emulator(provision_seconds=0.02)
+    plan = str(write_plan(plan_dict()))
+    assert run(emulator.base_url, "provision", plan, "--apply", "--yes", "--plan-id", "first").exit_code == 0
+    preview = run(emulator.base_url, "provision", plan, "--plan-id", "second")
+    assert preview.exit_code == 0 and "conflict: a pool named cp-web" in preview.stderr
+    assert "does not own" in preview.stderr and "--plan-id" in preview.stderr
+    refused = run(emulator.base_url, "provision", plan, "--apply", "--yes", "--plan-id", "second")
+    assert refused.exit_code == 1 and "resolve the conflicts" in refused.stderr
+    gone = run(emulator.base_url, "destroy", "--plan", plan, "--yes", "--plan-id", "second")
+    assert gone.exit_code == 0 and "nothing of plan" in gone.stderr
+    assert names(emulator.base_url) == {"cp-web": 1, "cp-db": 1}
+    assert run(emulator.base_url, "destroy", "--plan", plan, "--yes", "--plan-id", "first").exit_code == 0
+    assert names(emulator.base_url) == {}
