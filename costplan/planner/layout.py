@@ -1,8 +1,8 @@
 """Service-level layouts: nodes (rows of the node-type table) and replicas per service and node.
 
 The search works on groups of identical services; a `Layout` is what a plan shows: which
-service's replicas sit on which node. It also builds the scheduler's view (`placement.Cluster`)
-and adds the N+1 spare nodes.
+service's replicas sit on which node. It also builds the scheduler model's view of a layout
+(`scheduler.Cluster`, one pool per node type) and adds the N+1 spare nodes.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from costplan.models import ServiceSpec
-from costplan.planner.capacity import matches_provider
-from costplan.planner.placement import Cluster, lost_node_failures
 from costplan.planner.problem import IntArray, Packing, Problem
+from costplan.planner.scheduler import Cluster, Pool, lost_node_failures, make_cluster, submission_indexes
 
 N_PLUS_ONE_METHOD = (
-    "simulated: each node is removed in turn and its replicas re-placed by the best-fit scheduler "
+    "simulated: each node is removed in turn and its replicas re-placed by the scheduler model in its "
+    "deterministic best-fit mode "
     "on the others' free room; while some loss cannot be absorbed, an empty spare node is added, of "
     "the type that absorbs the most failing losses per unit price (a spare that can hold a whole "
     "lost node always absorbs it). Sound, not optimal; the lower bound stays the one without N+1."
@@ -61,32 +61,33 @@ def from_packing(problem: Problem, packing: Packing, n_services: int, wanted: Se
 
 
 def cluster_for(
-    types_table: pd.DataFrame, services: Sequence[ServiceSpec], node_types: IntArray, tags: dict[int, set[str]]
+    types_table: pd.DataFrame,
+    services: Sequence[ServiceSpec],
+    node_types: IntArray,
+    tags: dict[int, set[str]],
+    *,
+    distinct_hosts: bool = False,
 ) -> Cluster:
-    """The scheduler's view of these nodes: capacities and which service may run where."""
-    # Eligibility is decided once per distinct node type, then spread over the nodes.
+    """The scheduler's view of these nodes: one pool per node type (in type order), which service may
+    run where by its providers and tags (`scheduler.may_host`); `distinct_hosts`: spread services
+    never share a node (the planner's packing rule, for its deterministic checks)."""
     kinds, node_kind = np.unique(np.asarray(node_types, dtype=np.int64), return_inverse=True)
+    column = {name: types_table[name].to_numpy()[kinds] for name in ("cpu_mhz", "memory_mb", "price_units")}
     provider = types_table["provider"].to_numpy()[kinds]
     provider_uuid = types_table["provider_uuid"].to_numpy()[kinds]
-    by_kind = np.ones((len(services), len(kinds)), dtype=bool)
-    for s, spec in enumerate(services):
-        if spec.providers:
-            by_kind[s] = [
-                matches_provider(spec.providers, str(p), str(u)) for p, u in zip(provider, provider_uuid, strict=True)
-            ]
-        if spec.tags:
-            by_kind[s] &= np.asarray([set(spec.tags) <= tags.get(int(t), set()) for t in kinds], dtype=bool)
-    eligible = by_kind[:, node_kind.reshape(-1)]
-    return Cluster(
-        cap_cpu=types_table["cpu_mhz"].to_numpy(dtype=np.int64)[node_types],
-        cap_mem=types_table["memory_mb"].to_numpy(dtype=np.int64)[node_types],
-        cpu=np.asarray([s.cpu_mhz for s in services], dtype=np.int64),
-        mem=np.asarray([s.memory_mb for s in services], dtype=np.int64),
-        spread=np.asarray([s.spread for s in services], dtype=bool),
-        eligible=eligible,
-        names=[s.name for s in services],
-        pinned=np.asarray([bool(s.providers) for s in services], dtype=bool),
-    )
+    pools = [
+        Pool(
+            name=str(t),
+            cpu_mhz=int(column["cpu_mhz"][i]),
+            memory_mb=int(column["memory_mb"][i]),
+            price_units=int(column["price_units"][i]),
+            provider=str(provider[i]),
+            provider_uuid=str(provider_uuid[i]),
+            tags=tuple(sorted(tags.get(int(t), set()))),
+        )
+        for i, t in enumerate(kinds)
+    ]
+    return make_cluster(services, pools, node_kind.reshape(-1), distinct_hosts=distinct_hosts)
 
 
 def pool_tags(services: Sequence[ServiceSpec], layouts: Sequence[Layout]) -> dict[int, set[str]]:
@@ -116,8 +117,8 @@ def add_spares(
     spares = 0
     for _ in range(len(layout.types) + 1):
         layout = layout.canonical(names)
-        cluster = cluster_for(types_table, services, layout.types, tags)
-        failing = lost_node_failures(cluster, layout.counts)
+        cluster = cluster_for(types_table, services, layout.types, tags, distinct_hosts=True)
+        failing = lost_node_failures(cluster, layout.counts, submission_indexes(services, cluster))
         if not failing:
             return layout, spares
         # Which type, as an empty node, can absorb each failing loss (load and constraints)?

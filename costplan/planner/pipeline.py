@@ -28,9 +28,9 @@ from costplan.planner.greedy import class_types, ffd
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, cluster_for, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
 from costplan.planner.placeable import Placeable, make_placeable, settle_packing
-from costplan.planner.placement import METHOD as PLACEMENT_METHOD
-from costplan.planner.placement import placement_check
 from costplan.planner.problem import Packing, Problem, build_problem
+from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
+from costplan.planner.scheduler import schedule, submission_indexes
 from costplan.planner.search import SearchResult, solve
 from costplan.planner.verify import verify_plan
 from costplan.plans import (
@@ -168,8 +168,9 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
 
     # Rejected alternatives and explanations.
     alternatives = _alternatives(types, specs, base, greedy, single, cost_units, options, deadline, with_spares)
-    cluster = cluster_for(types, specs, layout.types, tags)
-    ok, failed = placement_check(cluster, layout.counts.sum(axis=1))
+    cluster = cluster_for(types, specs, layout.types, tags, distinct_hosts=True)
+    check = schedule(cluster, layout.counts.sum(axis=1), submission_indexes(specs, cluster), mode="best-fit")
+    ok, failed = check.lands, check.failed
     peak = None
     if peak_layout is not None and peak_result is not None:
         peak_cost = peak_layout.cost(types)

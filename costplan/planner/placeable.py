@@ -1,9 +1,9 @@
 """Placeability: make a layout the platform's own scheduler realises, and record what it will do.
 
 The optimiser's layout is *a* packing of the replicas; the platform does not follow it. It runs
-its own greedy scheduler (simulated by `placement.best_fit`: services in submission order, best
-fit, anti-affinity) on the nodes it is given, and that scheduler often cannot realise a tight
-packing. `settle` therefore works on the node multiset, with the simulation as the judge:
+its own scheduler (simulated by the scheduler model's deterministic best-fit mode: services in
+submission order, best fit, anti-affinity) on the nodes it is given, and that scheduler often
+cannot realise a tight packing. `settle` therefore works on the node multiset, with the simulation as the judge:
 
 1. **Repair.** Simulate the scheduler on the layout's nodes, from empty (as after provisioning).
    While replicas land nowhere, add the cheapest nodes that host *those* replicas (the cheapest of
@@ -42,8 +42,8 @@ from costplan.errors import InfeasiblePlan
 from costplan.models import ServiceSpec
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
 from costplan.planner.layout import Layout, add_spares, cluster_for, from_packing, pool_tags
-from costplan.planner.placement import best_fit, lost_node_failures
 from costplan.planner.problem import IntArray, Packing, Problem, build_problem
+from costplan.planner.scheduler import lost_node_failures, schedule, submission_indexes
 from costplan.plans import from_units
 
 DESCENT_SIMULATIONS = 250  # simulations the descent may spend per layout
@@ -138,7 +138,9 @@ def simulate(
     """The scheduler's placement of `demand` on the layout's (empty) nodes, and what failed.
 
     Tags are open (every node carries every tag): a pool gets the tags of what lands on it."""
-    return best_fit(cluster_for(types, services, layout.types, _open_tags(types, services)), demand)
+    cluster = cluster_for(types, services, layout.types, _open_tags(types, services), distinct_hosts=True)
+    outcome = schedule(cluster, demand, submission_indexes(services, cluster), mode="best-fit")
+    return outcome.placed, outcome.failed
 
 
 def settle(
@@ -366,8 +368,10 @@ class _State:
             return None
         placed_layout = Layout(layout.types, placed)
         if self.n_plus_one:
-            cluster = cluster_for(self.types, self.services, layout.types, self.tags(placed_layout))
-            if lost_node_failures(cluster, placed):
+            cluster = cluster_for(
+                self.types, self.services, layout.types, self.tags(placed_layout), distinct_hosts=True
+            )
+            if lost_node_failures(cluster, placed, submission_indexes(self.services, cluster)):
                 return None
         return placed_layout
 

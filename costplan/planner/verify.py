@@ -1,8 +1,11 @@
 """Independent verification of a plan from its JSON alone: no solver, no planner state.
 
 Every check is re-derived from the document: capacities (from the recorded capacity model),
-per-node fit in both dimensions, spread, provider and tag constraints, replica counts per
-service, pool counts, money to the 1/10 000 unit, the bound, the options, N+1 and the peak.
+per-node fit in both dimensions, spread, provider and tag constraints, the pools each service may
+use and the submission order, replica counts per service, pool counts, money to the 1/10 000 unit,
+the bound, the options, N+1 and the peak; and the scheduler model is the referee of the placement
+claims: the best-fit `placement_check`, and the `placement` estimate recomputed with the plan's own
+seed and run count (the same figures, to the run).
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from costplan.errors import InputError, PlanVerificationError
 from costplan.planner.capacity import CapacityModel, matches_provider
-from costplan.planner.placement import Cluster, lost_node_failures, placement_check
-from costplan.plans import Plan, relative_gap, to_units
+from costplan.planner.scheduler import MODES, PlanView, estimate, from_plan, lost_node_failures, schedule
+from costplan.planner.scheduler import submission_indexes as default_order
+from costplan.plans import PlacementEstimate, Plan, may_use, relative_gap, to_units
 
 MAX_REPORTED = 12
+FIGURES_TOLERANCE = 5e-5  # the placement block's figures may be stored rounded to 4 decimals
 
 
 def verify_plan(plan: Plan | Mapping[str, Any]) -> None:
@@ -115,20 +118,89 @@ def _check(plan: Plan, data: Mapping[str, Any]) -> list[str]:
             out.append(f"peak monthly_cost {plan.peak.monthly_cost} != its nodes' cost {peak_total / 10_000}")
         if to_units(plan.peak.lower_bound) > to_units(plan.peak.monthly_cost):
             out.append("peak lower_bound exceeds the peak cost")
+    out += _check_constraints(plan)
     if out:
         return out
 
-    # Simulations: the scheduler's greedy placement, and N+1 when asked for.
-    cluster, counts, demand = _cluster(plan.nodes, pools, plan.services)
-    ok, failed = placement_check(cluster, demand)
-    if plan.placement_check is not None and plan.placement_check.succeeds != ok:
-        out.append(f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {ok} {failed}")
+    # Simulations: the scheduler model is the referee (best fit for placement_check, the seeded
+    # estimate for the placement block, best fit again for N+1).
+    strict = from_plan(plan, distinct_hosts=True)  # the planner's checks keep spread services apart
+    check = schedule(strict.cluster, strict.count_min, strict.order, mode="best-fit")
+    if plan.placement_check is not None and plan.placement_check.succeeds != check.lands:
+        out.append(
+            f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {check.lands} "
+            f"{check.failed}"
+        )
+    if plan.placement is not None:
+        out += _check_placement(plan.placement, from_plan(plan))
     if options.get("n_plus_one"):
-        for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
-            cluster, counts, _ = _cluster(nodes, pools, plan.services)
-            failing = lost_node_failures(cluster, counts)
+        for label, peak in (("nodes", False), ("peak", True)):
+            if peak and plan.peak is None:
+                continue
+            nodes = from_plan(plan, peak=peak, distinct_hosts=True)
+            order = default_order(plan.services, nodes.cluster)  # the planner's N+1 re-placement order
+            failing = lost_node_failures(nodes.cluster, nodes.counts, order)
             if failing:
                 out.append(f"N+1 fails in {label}: losing node #{failing[0]} leaves replicas unplaceable")
+    return out
+
+
+def _check_constraints(plan: Plan) -> list[str]:
+    """`services[].pools` name plan pools the service may use (providers, tags), every replica sits
+    on one of them, and `submission_order` lists each service exactly once."""
+    out: list[str] = []
+    pools = {p.name: p for p in plan.pools}
+    for spec in plan.services:
+        listed = plan.pools_of(spec.name)
+        for name in listed:
+            if name not in pools:
+                out.append(f"service {spec.name}: pools names {name!r}, not a pool of the plan")
+            elif not may_use(spec, pools[name]):
+                out.append(f"service {spec.name}: pools lists {name}, whose provider or tags it may not use")
+        planned = spec.count_min if plan.peak is None else max(spec.count_min, spec.count_max)
+        if planned > 0 and not listed:
+            out.append(f"service {spec.name}: no pool it may use")
+    for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
+        for i, node in enumerate(nodes):
+            for name in sorted({r.service for r in node.replicas}):
+                if any(s.name == name for s in plan.services) and node.pool not in plan.pools_of(name):
+                    out.append(f"{label}[{i}]: {name} runs on pool {node.pool}, not among its pools")
+    if plan.submission_order and sorted(plan.submission_order) != sorted(s.name for s in plan.services):
+        out.append(
+            f"submission_order {list(plan.submission_order)} is not a permutation of the services "
+            f"{[s.name for s in plan.services]}"
+        )
+    return out
+
+
+def _check_placement(claimed: PlacementEstimate, view: PlanView) -> list[str]:
+    """The placement block against a fresh estimate with the plan's own model, seed and run count."""
+    if claimed.model not in MODES:
+        return [f"placement.model {claimed.model!r} is not one of {', '.join(MODES)}"]
+    if claimed.runs < 1:
+        return [f"placement.runs {claimed.runs} must be >= 1"]
+    landing = estimate(
+        view.cluster, view.count_min, view.order, runs=claimed.runs, seed=claimed.seed, mode=claimed.model
+    )
+    fresh = landing.placement(target=claimed.target)
+    out: list[str] = []
+    exact = ("landed_runs", "extra_nodes_p95")
+    close = (
+        "landing_probability",
+        "landing_lower_bound",
+        "extra_nodes_expected",
+        "extra_monthly_cost_expected",
+        "extra_monthly_cost_p95",
+    )
+    for name in exact:
+        if getattr(claimed, name) != getattr(fresh, name):
+            out.append(f"placement.{name} is {getattr(claimed, name)}, the scheduler model says {getattr(fresh, name)}")
+    for name in close:
+        if abs(getattr(claimed, name) - getattr(fresh, name)) > FIGURES_TOLERANCE:
+            out.append(f"placement.{name} is {getattr(claimed, name)}, the scheduler model says {getattr(fresh, name)}")
+    kept, want = dict(claimed.spread_kept), fresh.spread_kept
+    if set(kept) != set(want) or any(abs(kept[k] - want[k]) > FIGURES_TOLERANCE for k in want):
+        out.append(f"placement.spread_kept is {kept}, the scheduler model says {dict(want)}")
     return out
 
 
@@ -179,31 +251,3 @@ def _check_nodes(
         if placed.get(name, 0) != k:
             out.append(f"{label}: service {name} has {placed.get(name, 0)} replicas, demand is {k}")
     return out
-
-
-def _cluster(
-    nodes: Sequence[Any], pools: Mapping[str, Any], services: Sequence[Any]
-) -> tuple[Cluster, np.ndarray, np.ndarray]:
-    """The scheduler's view of a node list, its placement matrix and the demand per service."""
-    index = {s.name: i for i, s in enumerate(services)}
-    counts = np.zeros((len(services), len(nodes)), dtype=np.int64)
-    for n, node in enumerate(nodes):
-        for r in node.replicas:
-            counts[index[r.service], n] += 1
-    eligible = np.ones((len(services), len(nodes)), dtype=bool)
-    for s, spec in enumerate(services):
-        for n, node in enumerate(nodes):
-            pool = pools[node.pool]
-            ok = not spec.providers or matches_provider(spec.providers, pool.provider, pool.provider_uuid)
-            eligible[s, n] = ok and set(spec.tags) <= set(pool.tags)
-    cluster = Cluster(
-        cap_cpu=np.asarray([n.cpu_mhz for n in nodes], dtype=np.int64),
-        cap_mem=np.asarray([n.memory_mb for n in nodes], dtype=np.int64),
-        cpu=np.asarray([s.cpu_mhz for s in services], dtype=np.int64),
-        mem=np.asarray([s.memory_mb for s in services], dtype=np.int64),
-        spread=np.asarray([s.spread for s in services], dtype=bool),
-        eligible=eligible,
-        names=[s.name for s in services],
-        pinned=np.asarray([bool(s.providers) for s in services], dtype=bool),
-    )
-    return cluster, counts, counts.sum(axis=1)

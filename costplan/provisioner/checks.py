@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from costplan.errors import InputError, PlanVerificationError
-from costplan.plans import Plan, from_units, may_use, to_units
+from costplan.plans import Plan, from_units, to_units
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -33,7 +33,7 @@ def load_plan(path: str | Path) -> Plan:
 def check_plan(plan: Plan, *, source: str = "plan") -> None:
     """The plan's own arithmetic must hold: counts ordered, each pool's cost = count_min x unit
     price, the total = the sum of the pools, names unique (they are how pools are found again),
-    and every service with replicas has a plan pool it may use (`service_pools`)."""
+    and every service with replicas has plan pools it may use (`service_pools`), none unknown."""
     if not plan.pools:
         raise InputError(f"{source}: pools: the plan has no pools to provision")
     names: set[str] = set()
@@ -71,7 +71,11 @@ def check_plan(plan: Plan, *, source: str = "plan") -> None:
         services.add(spec.name)
         if spec.count_min < 0 or spec.count_min > spec.count_max:
             raise InputError(f"{where}: count_min/count_max: need 0 <= count_min <= count_max")
-        if spec.count_max > 0 and not any(may_use(spec, p) for p in plan.pools):
+        hosts = plan.pools_of(spec.name)
+        unknown = [name for name in hosts if name not in names]
+        if unknown:
+            raise InputError(f"{where}: pools: {unknown[0]!r} is not one of the plan's pools")
+        if spec.count_max > 0 and not hosts:
             # An empty instancePoolUuids would let the platform place it anywhere: refuse instead.
             raise InputError(
                 f"{where}: no plan pool may host it (providers {list(spec.providers) or 'any'}, "

@@ -12,8 +12,7 @@ from hypothesis import given
 from costplan.errors import InfeasiblePlan
 from costplan.models import ServiceSpec
 from costplan.planner import PlanOptions, make_plan, verify_plan
-from costplan.planner.placement import best_fit
-from costplan.planner.verify import _cluster
+from costplan.planner.scheduler import from_plan, lost_node_failures, schedule, submission_indexes
 from costplan.plans import Node, Plan, relative_gap, submission_order, to_units
 from tests.planner.conftest import catalogue, service
 from tests.planner.test_properties import instances
@@ -30,11 +29,13 @@ TIGHT = [
 ]
 
 
-def simulated(plan: Plan) -> tuple[Any, Any, dict[str, int]]:
-    """The plan's nodes as counts, and what the scheduler simulation does on the same (empty) nodes."""
-    cluster, counts, demand = _cluster(plan.nodes, {p.name: p for p in plan.pools}, plan.services)
-    placed, failed = best_fit(cluster, demand)
-    return counts, placed, failed
+def simulated(plan: Plan, *, peak: bool = False) -> tuple[Any, Any, dict[str, int]]:
+    """The plan's nodes as counts, and what the scheduler model's best-fit mode does on the same
+    (empty) nodes, in the order the planner simulated them."""
+    view = from_plan(plan, peak=peak, distinct_hosts=True)
+    order = submission_indexes(plan.services, view.cluster)
+    outcome = schedule(view.cluster, view.counts.sum(axis=1), order, mode="best-fit")
+    return view.counts, outcome.placed, outcome.failed
 
 
 def test_an_unplaceable_optimum_is_repaired_and_the_bound_kept() -> None:
@@ -68,9 +69,7 @@ def test_peak_nodes_are_placeable_too() -> None:
     services = [replace(s, count_max=s.count_min + 2) for s in TIGHT]
     plan = make_plan(catalogue(ONE_TYPE), services, PlanOptions(time_limit=5))
     assert plan.peak is not None and plan.assumptions["placeability"]["peak"]["succeeds"] is True
-    pools = {p.name: p for p in plan.pools}
-    cluster, counts, demand = _cluster(plan.peak.nodes, pools, plan.services)
-    placed, failed = best_fit(cluster, demand)
+    counts, placed, failed = simulated(plan, peak=True)
     assert failed == {} and (counts == placed).all()
     assert all(p.count_max >= sum(n.pool == p.name for n in plan.peak.nodes) for p in plan.pools)
 
@@ -84,14 +83,12 @@ def test_baselines_are_priced_placeable_and_never_beat_the_plan() -> None:
 
 
 def test_n_plus_one_holds_on_the_placement_the_scheduler_makes() -> None:
-    from costplan.planner.placement import lost_node_failures
-
     rows = [("Alpha", "g2", 2, 8.0, 50.0), ("Alpha", "g4", 4, 16.0, 95.0)]
     services = [service("api", 5, 900, 1500, spread=True), service("worker", 6, 700, 900)]
     plan = make_plan(catalogue(rows), services, PlanOptions(time_limit=5, n_plus_one=True))
-    cluster, counts, _ = _cluster(plan.nodes, {p.name: p for p in plan.pools}, plan.services)
-    assert lost_node_failures(cluster, counts) == []
-    placed, failed = best_fit(cluster, counts.sum(axis=1))
+    view = from_plan(plan, distinct_hosts=True)
+    assert lost_node_failures(view.cluster, view.counts, submission_indexes(plan.services, view.cluster)) == []
+    counts, placed, failed = simulated(plan)
     assert failed == {} and (placed == counts).all()
 
 
@@ -128,11 +125,12 @@ def test_submission_order_is_the_order_the_simulation_places_in() -> None:
     rows = [("Alpha", "one", 1, 2.0, 10.0)]
     services = [service("b-late", 1, 1500, 600), service("a-first", 1, 1500, 600)]
     plan = make_plan(catalogue(rows), services, PlanOptions(time_limit=5, ensure_placement=False))
-    cluster, _, _ = _cluster(plan.nodes[:1], {p.name: p for p in plan.pools}, plan.services)
-    placed, failed = best_fit(cluster, np.asarray([1, 1]))
+    view = from_plan(plan)
+    one = replace(view.cluster, node_pool=view.cluster.node_pool[:1])
+    outcome = schedule(one, np.asarray([1, 1]), view.order, mode="best-fit")
     first = submission_order(plan.services, plan.nodes)[0].name
-    assert first == "a-first" and failed == {"b-late": 1}
-    assert placed[[s.name for s in plan.services].index(first), 0] == 1
+    assert first == "a-first" and outcome.failed == {"b-late": 1}
+    assert outcome.placed[[s.name for s in plan.services].index(first), 0] == 1
 
 
 def test_excluding_the_only_provider_of_a_service_says_so() -> None:

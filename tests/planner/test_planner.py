@@ -6,8 +6,7 @@ import pytest
 
 from costplan.errors import ConfigError, InfeasiblePlan
 from costplan.planner import CapacityModel, PlanOptions, ProviderCapacity, make_plan, node_types, verify_plan
-from costplan.planner.placement import lost_node_failures
-from costplan.planner.verify import _cluster
+from costplan.planner.scheduler import from_plan, lost_node_failures, submission_indexes
 from tests.planner.conftest import catalogue, service
 
 FAST = PlanOptions(time_limit=5)
@@ -103,8 +102,8 @@ def test_n_plus_one_survives_losing_any_node() -> None:
     services = [service("api", 5, 900, 1500, spread=True), service("worker", 6, 700, 900)]
     plan = make_plan(catalogue(rows), services, PlanOptions(time_limit=5, n_plus_one=True))
     plain = make_plan(catalogue(rows), services, FAST)
-    cluster, counts, _ = _cluster(plan.nodes, {p.name: p for p in plan.pools}, plan.services)
-    assert lost_node_failures(cluster, counts) == []
+    view = from_plan(plan, distinct_hosts=True)
+    assert lost_node_failures(view.cluster, view.counts, submission_indexes(plan.services, view.cluster)) == []
     assert plan.monthly_cost > plain.monthly_cost
     assert plan.lower_bound <= plain.monthly_cost  # the bound stays the one without N+1
     assert plan.assumptions["n_plus_one"]["spare_nodes"] >= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -106,3 +107,55 @@ def test_unknown_pool_and_malformed(good: dict[str, Any]) -> None:
     data["nodes"][0]["pool"] = "nowhere"
     fails(data, "unknown pool")
     fails({"monthly_cost": 1}, "malformed")
+
+
+def with_placement(good: dict[str, Any], runs: int = 40, seed: int = 3) -> dict[str, Any]:
+    """The plan with a `placement` block from the scheduler model's own estimate."""
+    from costplan.planner.scheduler import estimate, from_plan
+
+    plan = Plan.from_dict(good)
+    view = from_plan(plan)
+    landing = estimate(view.cluster, view.count_min, view.order, runs=runs, seed=seed)
+    data = copy.deepcopy(good)
+    data["placement"] = Plan.to_dict(replace(plan, placement=landing.placement(target=0.99)))["placement"]
+    return data
+
+
+def test_placement_block_is_recomputed_to_the_run(good: dict[str, Any]) -> None:
+    data = with_placement(good)
+    verify_plan(data)
+    assert data["placement"]["runs"] == 40 and data["placement"]["model"] == "nomad"
+    tampered = copy.deepcopy(data)
+    tampered["placement"]["landed_runs"] += 1
+    fails(tampered, "placement.landed_runs")
+    tampered = copy.deepcopy(data)
+    tampered["placement"]["landing_probability"] = 1.5
+    fails(tampered, "placement.landing_probability")
+    tampered = copy.deepcopy(data)
+    tampered["placement"]["model"] = "spread"
+    fails(tampered, "placement.model")
+
+
+def test_service_pools_name_existing_pools_the_service_may_use(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["services"][0]["pools"] = [*data["services"][0]["pools"], "no-such-pool"]
+    fails(data, "not a pool of the plan")
+    data = copy.deepcopy(good)
+    data["services"][0]["pools"] = []
+    fails(data, "no pool it may use")
+
+
+def test_replicas_run_only_on_their_service_pools(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    worker = next(s for s in data["services"] if s["name"] == "worker")
+    used = {n["pool"] for n in data["nodes"] if any(r["service"] == "worker" for r in n["replicas"])}
+    worker["pools"] = [p["name"] for p in data["pools"] if p["name"] not in used][:1]
+    fails(data, "not among its pools")
+
+
+def test_submission_order_is_a_permutation_of_the_services(good: dict[str, Any]) -> None:
+    data = copy.deepcopy(good)
+    data["submission_order"] = data["submission_order"][:1]
+    fails(data, "not a permutation")
+    data["submission_order"] = [data["services"][0]["name"]] * len(data["services"])
+    fails(data, "not a permutation")

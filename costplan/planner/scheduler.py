@@ -1,0 +1,993 @@
+"""The scheduler model: where the platform puts replicas, and how sure a plan can be that they land.
+
+LayerOps speaks Nomad's vocabulary (MHz, MB, `placementFailure`, `dimensionExhausted`), so the model
+is Nomad's service scheduler, read from hashicorp/nomad at commit
+aa026cc99cfb74a77e519a1c1f0c78ba1b452705 (`scheduler/feasible/{stack,feasible,rank,select}.go`,
+`nomad/structs/funcs.go`, `scheduler/generic_sched.go`; ../shared/layerops/SCHEDULER.md). One service
+is one job with one task group; its replicas are placed in ONE evaluation when it is submitted, the
+services one after another in submission order, each evaluation seeing what the ones before reserved.
+
+Per evaluation (mode "nomad"):
+- **Shuffle** (`GenericStack.SetNodes`, `ShuffleNodes`): the ready nodes in a fresh random order.
+- **Limit** = max(2, ceil(log2 N)), N = every ready node, not only those the service may use.
+- **Walk** (`StaticIterator`): the shuffled list from an offset that persists across the replicas of
+  the evaluation (wrapping, at most N nodes per replica). Nodes outside the service's pools
+  (`constraints.instancePoolUuids`) or without room (`AllocsFit`: used + ask <= capacity after the
+  node's own reservation) are passed over and do not count toward the limit. Only the order of the
+  eligible nodes matters, so the model shuffles those and walks them (the same distribution).
+- **Score** (`BinPackIterator`, `ScoreFitBinPack`): clamp(20 - (10^freeCpu + 10^freeMem), 0, 18) / 18,
+  the free shares after adding the replica; `JobAntiAffinityIterator` appends -(c+1)/desiredCount
+  when the node already holds c > 0 replicas of the service; `ScoreNormalizationIterator` averages.
+  Anti-affinity is soft: no LayerOps field is known to carry `distinct_hosts`, so `spread` is only
+  measured (`Landing.spread_kept`), never enforced.
+- **Choose** (`LimitIterator`, `MaxScoreIterator`): the first `limit` options, skipping up to 3 whose
+  score is <= 0 (used only if the walk runs out); the first strict maximum wins.
+- **Fail** (`computePlacements`): the first replica that fits nowhere fails the task group; the
+  service's remaining replicas are not attempted. Preemption is off for service jobs.
+
+Mode "best-fit" is the deterministic comparison: every eligible node is scored (no shuffle, no
+limit), same score, ties to the first node in plan order.
+
+Autoscaling (the contract both the planner and the emulator follow): when a service's replicas do
+not all land, the FIRST pool in its pool list with room (count < countMax) whose empty node could
+host one replica grows by one node, and the blocked service is evaluated again (a new evaluation,
+a new shuffle) for its missing replicas; a blocked service is also evaluated again first when nodes
+were added since it failed (new capacity unblocks it). Until all land or no pool can grow.
+
+`estimate` runs seeded evaluations (run r draws from `numpy.random.default_rng([seed, r])`, so a
+run is the same whatever the run count), vectorised over the runs: numpy only, no solver.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from costplan.models import ServiceSpec
+from costplan.plans import (
+    PlacementEstimate,
+    Plan,
+    PlannedPool,
+    from_units,
+    matches_provider,
+    submission_key,
+    to_units,
+)
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+SOURCE = "hashicorp/nomad@aa026cc99cfb74a77e519a1c1f0c78ba1b452705 scheduler/feasible, nomad/structs/funcs.go"
+MODES = ("nomad", "best-fit")
+MAX_SKIP = 3  # stack.go maxSkip
+SKIP_THRESHOLD = 0.0  # stack.go skipScoreThreshold
+MAX_FIT = 18.0  # rank.go binPackingMaxFitScore
+CONFIDENCE = 0.95
+BEST_FIT_METHOD = (
+    "the scheduler model's deterministic best-fit mode: services in submission order, each restricted to its "
+    "pools; each replica on the node with room and the highest Nomad score (binpack averaged with the job "
+    "anti-affinity penalty) over every eligible node, ties to the first node in plan order, spread services on "
+    "distinct nodes (the planner's packing rule; the platform does not enforce it); the first replica that "
+    "fits nowhere stops its service"
+)
+METHOD = (
+    "Nomad's service scheduler (" + SOURCE + "): per service one evaluation over the ready nodes shuffled, "
+    "at most max(2, ceil(log2 N)) fitting candidates from a persistent offset, binpack score averaged with the "
+    "job anti-affinity penalty, up to 3 non-positive scores skipped, first maximum wins, the first replica that "
+    "fits nowhere stops the service; services in submission order, each restricted to its pools"
+)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pool as the scheduler and the autoscaler see it: one node's usable capacity, its price."""
+
+    name: str
+    cpu_mhz: int  # usable per node, after the node's own reservation
+    memory_mb: int
+    price_units: int = 0  # monthly price of one node, in 1/10 000 money units (`plans.to_units`)
+    room: int = 0  # nodes it may still grow by: count_max - nodes now
+    provider: str = ""
+    provider_uuid: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Nodes and services as the scheduler sees them.
+
+    `node_pool[n]` is node n's pool (an index into `pools`); a node's capacity is its pool's.
+    `service_pools[s]` lists, in order, the pools service s may use (what the provisioner sends as
+    `constraints.instancePoolUuids`; the autoscaler grows the first one that can host a replica).
+    """
+
+    pools: tuple[Pool, ...]
+    node_pool: IntArray  # [N]
+    names: tuple[str, ...]  # [S]
+    cpu: IntArray  # [S] per replica
+    mem: IntArray  # [S]
+    spread: BoolArray  # [S]
+    service_pools: tuple[tuple[int, ...], ...]  # [S]
+    # [S] Nomad's `distinct_hosts` constraint (`DistinctHostsIterator`): a node holding a replica of
+    # the service is infeasible for another. No LayerOps field is known to send it, so a plan's model
+    # leaves it off; the planner's own packing rules may switch it on for spread services.
+    distinct_hosts: BoolArray | None = None
+
+    @cached_property
+    def cap_cpu(self) -> IntArray:
+        return np.asarray([p.cpu_mhz for p in self.pools], dtype=np.int64)[self.node_pool]
+
+    @cached_property
+    def cap_mem(self) -> IntArray:
+        return np.asarray([p.memory_mb for p in self.pools], dtype=np.int64)[self.node_pool]
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_pool)
+
+    @property
+    def n_services(self) -> int:
+        return len(self.names)
+
+    def eligible_nodes(self, s: int) -> BoolArray:
+        """[N] the nodes service s may use (its pool constraint)."""
+        return np.isin(self.node_pool, np.asarray(self.service_pools[s], dtype=np.int64))
+
+    @cached_property
+    def eligible(self) -> BoolArray:
+        """[S, N] the pool constraint of every service."""
+        if not self.names:
+            return np.zeros((0, self.n_nodes), dtype=bool)
+        return np.stack([self.eligible_nodes(s) for s in range(self.n_services)])
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def with_nodes(self, pools: Sequence[int]) -> Cluster:
+        """The same cluster with one more node of each of `pools` (appended: newest last)."""
+        return Cluster(
+            pools=self.pools,
+            node_pool=np.concatenate([self.node_pool, np.asarray(pools, dtype=np.int64)]),
+            names=self.names,
+            cpu=self.cpu,
+            mem=self.mem,
+            spread=self.spread,
+            service_pools=self.service_pools,
+            distinct_hosts=self.distinct_hosts,
+        )
+
+
+def may_host(spec: ServiceSpec, pool: Pool) -> bool:
+    """The planner's eligibility rule: the service's providers and tags (as `plans.may_use`)."""
+    if spec.providers and not matches_provider(spec.providers, pool.provider, pool.provider_uuid):
+        return False
+    return set(spec.tags) <= set(pool.tags)
+
+
+def make_cluster(
+    services: Sequence[ServiceSpec],
+    pools: Sequence[Pool],
+    node_pool: Sequence[int] | IntArray,
+    service_pools: Sequence[Sequence[int]] | None = None,
+    *,
+    distinct_hosts: bool = False,
+) -> Cluster:
+    """A `Cluster`; without `service_pools`, each service may use the pools `may_host` allows, in pool
+    order. `distinct_hosts`: spread services get Nomad's distinct-hosts constraint."""
+    if service_pools is None:
+        service_pools = [[p for p, pool in enumerate(pools) if may_host(spec, pool)] for spec in services]
+    return Cluster(
+        pools=tuple(pools),
+        node_pool=np.asarray(node_pool, dtype=np.int64).reshape(-1),
+        names=tuple(s.name for s in services),
+        cpu=np.asarray([s.cpu_mhz for s in services], dtype=np.int64).reshape(-1),
+        mem=np.asarray([s.memory_mb for s in services], dtype=np.int64).reshape(-1),
+        spread=np.asarray([s.spread for s in services], dtype=bool).reshape(-1),
+        service_pools=tuple(tuple(int(p) for p in sp) for sp in service_pools),
+        distinct_hosts=np.asarray([s.spread for s in services], dtype=bool).reshape(-1) if distinct_hosts else None,
+    )
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """A saved plan as the scheduler sees it: judged from the plan JSON alone."""
+
+    cluster: Cluster
+    counts: IntArray  # [S, N] the replicas the plan shows on each node
+    order: tuple[int, ...]  # service indexes in submission order
+    count_min: IntArray  # [S]
+    count_max: IntArray  # [S]
+
+
+def from_plan(plan: Plan, *, peak: bool = False, distinct_hosts: bool = False) -> PlanView:
+    """The plan's nodes (or its peak nodes), pools, `Plan.pools_of` and `Plan.ordered_services()`.
+
+    A pool's room is count_max minus its nodes in that list; pool names a service lists that the
+    plan does not have are ignored here (`verify` reports them)."""
+    nodes = plan.peak.nodes if peak and plan.peak is not None else plan.nodes
+    index = {p.name: i for i, p in enumerate(plan.pools)}
+    node_pool = [index[n.pool] for n in nodes if n.pool in index]
+    per_pool = np.bincount(np.asarray(node_pool, dtype=np.int64), minlength=len(plan.pools))
+    pools = [_pool(p, int(per_pool[i])) for i, p in enumerate(plan.pools)]
+    service_pools = [[index[name] for name in plan.pools_of(s.name) if name in index] for s in plan.services]
+    cluster = make_cluster(plan.services, pools, node_pool, service_pools, distinct_hosts=distinct_hosts)
+    names = {s.name: i for i, s in enumerate(plan.services)}
+    counts = np.zeros((len(plan.services), len(node_pool)), dtype=np.int64)
+    kept = [n for n in nodes if n.pool in index]
+    for n, node in enumerate(kept):
+        for r in node.replicas:
+            if r.service in names:
+                counts[names[r.service], n] += 1
+    order = tuple(names[s.name] for s in plan.ordered_services())
+    return PlanView(
+        cluster=cluster,
+        counts=counts,
+        order=order,
+        count_min=np.asarray([s.count_min for s in plan.services], dtype=np.int64),
+        count_max=np.asarray([s.count_max for s in plan.services], dtype=np.int64),
+    )
+
+
+def _pool(p: PlannedPool, nodes: int) -> Pool:
+    return Pool(
+        name=p.name,
+        cpu_mhz=p.cpu_mhz,
+        memory_mb=p.memory_mb,
+        price_units=to_units(p.unit_monthly_price),
+        room=max(0, p.count_max - nodes),
+        provider=p.provider,
+        provider_uuid=p.provider_uuid,
+        tags=tuple(p.tags),
+    )
+
+
+def submission_indexes(services: Sequence[ServiceSpec], cluster: Cluster) -> list[int]:
+    """Service indexes in the provisioner's default submission order (`plans.submission_key` over
+    these nodes), for layouts that have no plan yet."""
+    largest = (int(cluster.cap_cpu.max(initial=1)), int(cluster.cap_mem.max(initial=1)))
+    return sorted(
+        range(len(services)),
+        key=lambda s: submission_key(
+            services[s].cpu_mhz,
+            services[s].memory_mb,
+            services[s].name,
+            largest,
+            pinned=bool(services[s].providers),
+            spread=services[s].spread,
+        ),
+    )
+
+
+def limit(n_ready: int) -> int:
+    """How many fitting options a service evaluation scores (`GenericStack.SetNodes`)."""
+    return max(2, math.ceil(math.log2(n_ready))) if n_ready > 0 else 2
+
+
+# -- one Select, literally (the reference the vectorised walk is tested against) ---------------
+
+
+def limit_options(
+    scores: Sequence[float | None],
+    offset: int,
+    limit: int,
+    *,
+    max_skip: int = MAX_SKIP,
+    threshold: float = SKIP_THRESHOLD,
+) -> tuple[list[int], int]:
+    """The options `LimitIterator` returns, in order, over a `StaticIterator` walk of `scores` from
+    `offset` (None: the node is filtered out), and the walk's offset afterwards. A port of select.go."""
+    return _limit(scores.__getitem__, len(scores), offset, limit, max_skip=max_skip, threshold=threshold)
+
+
+def _limit(
+    score_at: Callable[[int], float | None],
+    n: int,
+    offset: int,
+    limit: int,
+    *,
+    max_skip: int = MAX_SKIP,
+    threshold: float = SKIP_THRESHOLD,
+) -> tuple[list[int], int]:
+    """`limit_options` over positions 0..n-1 whose scores `score_at` computes when the walk gets there."""
+    state = {"offset": offset, "seen": 0}
+    known: dict[int, float] = {}
+
+    def source() -> int | None:  # StaticIterator.Next, then the filters (infeasible nodes passed over)
+        while True:
+            if state["offset"] == n or state["seen"] == n:
+                if state["seen"] != n:
+                    state["offset"] = 0
+                else:
+                    return None
+            i = state["offset"]
+            state["offset"] += 1
+            state["seen"] += 1
+            value = score_at(i)
+            if value is not None:
+                known[i] = value
+                return i
+
+    seen, skipped_index = 0, 0
+    skipped: list[int] = []
+    out: list[int] = []
+
+    def next_option() -> int | None:
+        nonlocal skipped_index
+        option = source()
+        if option is None and skipped_index < len(skipped):
+            option = skipped[skipped_index]
+            skipped_index += 1
+        return option
+
+    while seen != limit:
+        option = next_option()
+        if option is None:
+            break
+        if len(skipped) < max_skip:
+            while option is not None and known[option] <= threshold and len(skipped) < max_skip:
+                skipped.append(option)
+                option = source()
+        seen += 1
+        if option is None:
+            option = next_option()
+            if option is None:
+                break
+        out.append(option)
+    return out, state["offset"] % n if n else 0
+
+
+def nomad_select(scores: Sequence[float | None], offset: int, limit: int) -> tuple[int | None, int]:
+    """`MaxScoreIterator` over `limit_options`: the chosen position (first strict maximum) and the new offset."""
+    return _select(scores.__getitem__, len(scores), offset, limit)
+
+
+def _select(score_at: Callable[[int], float | None], n: int, offset: int, limit: int) -> tuple[int | None, int]:
+    scores: dict[int, float] = {}
+
+    def remembered(i: int) -> float | None:
+        value = score_at(i)
+        if value is not None:
+            scores[i] = value
+        return value
+
+    options, offset = _limit(remembered, n, offset, limit)
+    best: int | None = None
+    for i in options:
+        if best is None or scores[i] > scores[best]:
+            best = i
+    return best, offset
+
+
+def binpack_score(cap_cpu: int, cap_mem: int, used_cpu: int, used_mem: int) -> float:
+    """`ScoreFitBinPack` for a node whose usable capacity is `cap_*` and whose use after placement is `used_*`."""
+    free_cpu = 1.0 - used_cpu / max(cap_cpu, 1)
+    free_mem = 1.0 - used_mem / max(cap_mem, 1)
+    return float(min(MAX_FIT, max(0.0, 20.0 - (math.pow(10.0, free_cpu) + math.pow(10.0, free_mem)))))
+
+
+# -- the vectorised evaluation ----------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    """R runs' free capacity on N nodes."""
+
+    free_cpu: IntArray  # [R, N]
+    free_mem: IntArray  # [R, N]
+
+
+def _scores(
+    cluster: Cluster, nodes: IntArray, fc: IntArray, fm: IntArray, here: IntArray, c: int, m: int, desired: int
+) -> FloatArray:
+    """Final scores of placing (c, m) on `nodes` (free fc, fm, holding `here` replicas of the job)."""
+    cap_c = cluster.cap_cpu[nodes]
+    cap_m = cluster.cap_mem[nodes]
+    free_c = 1.0 - (cap_c - fc + c) / np.maximum(cap_c, 1)
+    free_m = 1.0 - (cap_m - fm + m) / np.maximum(cap_m, 1)
+    fit = np.clip(20.0 - (np.power(10.0, free_c) + np.power(10.0, free_m)), 0.0, MAX_FIT) / MAX_FIT
+    penalty = -(here + 1) / max(desired, 1)
+    out: FloatArray = np.where(here > 0, (fit + penalty) / 2.0, fit)
+    return out
+
+
+def _evaluate(
+    cluster: Cluster,
+    s: int,
+    want: IntArray,
+    desired: int,
+    state: _State,
+    here: IntArray,
+    ready: BoolArray,
+    gens: Sequence[np.random.Generator] | None,
+) -> IntArray:
+    """One evaluation of service s in every run (`want[r]` replicas); updates `state` and `here`
+    ([R, N] replicas of s per node) in place and returns the replicas that did not land, per run."""
+    runs = len(want)
+    missing = np.zeros(runs, dtype=np.int64)
+    eligible = np.flatnonzero(cluster.eligible_nodes(s) & ready)
+    c, m = int(cluster.cpu[s]), int(cluster.mem[s])
+    if len(eligible) == 0:
+        return want.copy()
+    distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
+    if gens is None:
+        _best_fit(cluster, eligible, want, desired, c, m, distinct, state, here, missing)
+    elif len(gens) == 1:  # one run: walk it node by node (numpy pays off over many runs)
+        walk = eligible[gens[0].permutation(len(eligible))]
+        missing[0] = _walk_one(
+            cluster, walk, limit(int(ready.sum())), int(want[0]), desired, c, m, distinct, state, here
+        )
+    else:
+        walk = np.stack([eligible[g.permutation(len(eligible))] for g in gens])
+        _nomad(cluster, walk, limit(int(ready.sum())), want, desired, c, m, distinct, state, here, missing)
+    return missing
+
+
+def _best_fit(
+    cluster: Cluster,
+    eligible: IntArray,
+    want: IntArray,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    state: _State,
+    here: IntArray,
+    missing: IntArray,
+) -> None:
+    alive = want > 0
+    for k in range(int(want.max(initial=0))):
+        alive &= want > k
+        rows = np.flatnonzero(alive)
+        if not len(rows):
+            return
+        fc = state.free_cpu[rows[:, None], eligible]
+        fm = state.free_mem[rows[:, None], eligible]
+        fit = (fc >= c) & (fm >= m)
+        if distinct:
+            fit &= here[rows[:, None], eligible] == 0
+        score = np.where(fit, _scores(cluster, eligible, fc, fm, here[rows[:, None], eligible], c, m, desired), -np.inf)
+        pick = np.argmax(score, axis=1)
+        ok = fit[np.arange(len(rows)), pick]
+        _place(state, here, rows[ok], eligible[pick[ok]], c, m)
+        failed = rows[~ok]
+        missing[failed] = want[failed] - k
+        alive[failed] = False
+
+
+def _nomad(
+    cluster: Cluster,
+    walk: IntArray,
+    limit_: int,
+    want: IntArray,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    state: _State,
+    here: IntArray,
+    missing: IntArray,
+) -> None:
+    """The walk of every run (`walk[r]`: its eligible nodes in shuffled order) over the replicas.
+
+    Only the first limit + 3 fitting nodes from the offset can matter (at most 3 are skipped), so
+    each replica scores just those: found in a short window of the walk, or the whole walk when
+    few nodes have room. Which walk positions fit is kept up to date as replicas are placed."""
+    runs, size = walk.shape
+    line = np.arange(runs)[:, None]
+    fits = (state.free_cpu[line, walk] >= c) & (state.free_mem[line, walk] >= m)  # [R, M] in walk order
+    if distinct:
+        fits &= here[line, walk] == 0
+    need = limit_ + MAX_SKIP
+    window = min(size, 4 * need)
+    offset = np.zeros(runs, dtype=np.int64)
+    alive = want > 0
+    for k in range(int(want.max(initial=0))):
+        alive &= want > k
+        rows = np.flatnonzero(alive)
+        if not len(rows):
+            return
+        if window == size:  # a short walk: all of it, in walk order
+            pos = (offset[rows, None] + np.arange(size)) % size
+            valid = fits[rows[:, None], pos]
+        else:
+            pos, valid, seen_all = _first_fits(fits, offset, rows, window, need)
+            short = ~seen_all & (valid.sum(axis=1) < need)
+            if short.any():  # the window held too few nodes with room: the whole walk
+                pos[short], valid[short], seen_all[short] = _first_fits(fits, offset, rows[short], size, need)
+        at, new_offset = _choose(cluster, walk, pos, valid, offset[rows], rows, limit_, c, m, desired, state, here)
+        offset[rows] = new_offset
+        ok = at >= 0
+        done, spot = rows[ok], at[ok]
+        node = walk[done, spot]
+        _place(state, here, done, node, c, m)
+        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m) & ~distinct
+        failed = rows[~ok]
+        missing[failed] = want[failed] - k
+        alive[failed] = False
+
+
+def _walk_one(
+    cluster: Cluster,
+    walk: IntArray,
+    limit_: int,
+    want: int,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    state: _State,
+    here: IntArray,
+) -> int:
+    """One run's evaluation, literally (`_select` per replica, a node scored when the walk reaches
+    it): the same placements as `_nomad` makes for that run. Returns the replicas that did not land."""
+    nodes = walk.tolist()
+    cap_cpu, cap_mem = cluster.cap_cpu.tolist(), cluster.cap_mem.tolist()
+    free_cpu, free_mem, held = state.free_cpu[0].tolist(), state.free_mem[0].tolist(), here[0].tolist()
+
+    def score_at(i: int) -> float | None:
+        n = nodes[i]
+        fc, fm, h = free_cpu[n], free_mem[n], held[n]
+        if fc < c or fm < m or (distinct and h):
+            return None
+        fit = binpack_score(cap_cpu[n], cap_mem[n], cap_cpu[n] - fc + c, cap_mem[n] - fm + m) / MAX_FIT
+        return (fit + -(h + 1) / max(desired, 1)) / 2.0 if h else fit
+
+    offset, lost = 0, 0
+    for k in range(want):
+        pick, offset = _select(score_at, len(nodes), offset, limit_)
+        if pick is None:
+            lost = want - k
+            break
+        n = nodes[pick]
+        free_cpu[n] -= c
+        free_mem[n] -= m
+        held[n] += 1
+    state.free_cpu[0] = free_cpu
+    state.free_mem[0] = free_mem
+    here[0] = held
+    return lost
+
+
+def _first_fits(
+    fits: BoolArray, offset: IntArray, rows: IntArray, window: int, need: int
+) -> tuple[IntArray, BoolArray, BoolArray]:
+    """Walk positions of the first `need` nodes with room from each row's offset, within `window`
+    positions: ([K, need] positions, which are real, whether the window covered the whole walk)."""
+    size = fits.shape[1]
+    look = (offset[rows, None] + np.arange(window)) % size
+    room = fits[rows[:, None], look]
+    rank = np.cumsum(room, axis=1)
+    r, w = np.nonzero(room & (rank <= need))
+    pos = np.zeros((len(rows), need), dtype=np.int64)
+    valid = np.zeros((len(rows), need), dtype=bool)
+    slot = rank[r, w] - 1
+    pos[r, slot] = look[r, w]
+    valid[r, slot] = True
+    return pos, valid, np.full(len(rows), window >= size)
+
+
+def _choose(
+    cluster: Cluster,
+    walk: IntArray,
+    pos: IntArray,
+    valid: BoolArray,
+    offset: IntArray,
+    rows: IntArray,
+    limit_: int,
+    c: int,
+    m: int,
+    desired: int,
+    state: _State,
+    here: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """`LimitIterator` + `MaxScoreIterator` over each row's walk positions `pos` (in walk order;
+    `valid`: the node has room), which hold at least limit + 3 options or every one the walk has:
+    the walk position chosen (-1: no node fits) and the offset afterwards."""
+    size = walk.shape[1]
+    nodes = walk[rows[:, None], pos]
+    fc = state.free_cpu[rows[:, None], nodes]
+    fm = state.free_mem[rows[:, None], nodes]
+    score = _scores(cluster, nodes, fc, fm, here[rows[:, None], nodes], c, m, desired)
+    bad = valid & (score <= SKIP_THRESHOLD)
+    skipped = bad & (np.cumsum(bad, axis=1) <= MAX_SKIP)
+    returned = valid & ~skipped
+    rank = np.cumsum(returned, axis=1)
+    chosen = np.where(returned & (rank <= limit_), score, -np.inf)
+    pick = np.argmax(chosen, axis=1)
+    line = np.arange(len(rows))
+    best = chosen[line, pick]
+    full = rank[:, -1] >= limit_  # `limit` options returned: the walk stops after the last of them
+    last = pos[line, np.argmax(rank >= limit_, axis=1)]
+    at = np.where(full | (best > SKIP_THRESHOLD), pos[line, pick], -1)
+    # Otherwise the walk ran out (every eligible node seen): a positive option wins (the offset is
+    # back where it was), no option fails, only non-positive options: `_ran_out`.
+    ran_out = ~full & ~(best > SKIP_THRESHOLD) & valid.any(axis=1)
+    if ran_out.any():
+        at[ran_out] = _ran_out(pos[ran_out], score[ran_out], skipped[ran_out], returned[ran_out], limit_)
+    return at, np.where(full, (last + 1) % size, offset)
+
+
+def _ran_out(pos: IntArray, score: FloatArray, skipped: BoolArray, returned: BoolArray, limit_: int) -> IntArray:
+    """The walk saw every node, fewer than `limit` options came back and none scores > 0: then
+    `LimitIterator` returns the skipped options after the others, in walk order, while the limit
+    allows (select.go `nextOption`); the first strict maximum of that sequence wins. (The odd
+    order select.go gives two skipped options only arises when a positive option wins anyway.)"""
+    returned_count = returned.sum(axis=1)
+    tail = np.cumsum(skipped, axis=1)
+    candidate = returned | (skipped & (tail <= (limit_ - returned_count)[:, None]))
+    sequence = np.where(returned, np.cumsum(returned, axis=1), returned_count[:, None] + tail)
+    masked = np.where(candidate, score, -np.inf)
+    top = candidate & (masked == masked.max(axis=1, keepdims=True))
+    first = np.argmin(np.where(top, sequence, np.iinfo(np.int64).max), axis=1)
+    out: IntArray = pos[np.arange(len(pos)), first]
+    return out
+
+
+def _place(state: _State, here: IntArray, rows: IntArray, nodes: IntArray, c: int, m: int) -> None:
+    state.free_cpu[rows, nodes] -= c
+    state.free_mem[rows, nodes] -= m
+    here[rows, nodes] += 1
+
+
+# -- public: one run, and the Monte Carlo estimate ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run of the scheduler: what it placed, and what did not land."""
+
+    placed: IntArray  # [S, N] replicas placed by these evaluations
+    missing: IntArray  # [S] replicas that did not land (the failing replica stops its service)
+    names: tuple[str, ...]
+
+    @property
+    def lands(self) -> bool:
+        return not bool(self.missing.any())
+
+    @property
+    def failed(self) -> dict[str, int]:
+        return {self.names[s]: int(k) for s, k in enumerate(self.missing) if k}
+
+
+def schedule(
+    cluster: Cluster,
+    demand: Sequence[int] | IntArray,
+    order: Sequence[int],
+    *,
+    mode: str = "nomad",
+    rng: np.random.Generator | None = None,
+    present: IntArray | None = None,
+    desired: Sequence[int] | IntArray | None = None,
+    ready: BoolArray | None = None,
+) -> Outcome:
+    """Submit the services of `order` one after another, `demand[s]` replicas each, onto the nodes.
+
+    `present[s, n]`: replicas already running (they use capacity and count for anti-affinity);
+    `desired[s]`: the task group's count (default: demand + present); `ready`: the nodes that are
+    up (default all; the limit counts only those). Mode "nomad" needs `rng` (one shuffle per evaluation).
+    """
+    _check_mode(mode, rng is not None)
+    want = np.asarray(demand, dtype=np.int64)
+    start = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64) if present is None else present
+    count = want + start.sum(axis=1) if desired is None else np.asarray(desired, dtype=np.int64)
+    up = np.ones(cluster.n_nodes, dtype=bool) if ready is None else ready
+    state = _State(*_free(cluster, start, up))
+    placed = np.zeros_like(start)
+    missing = np.zeros(cluster.n_services, dtype=np.int64)
+    for s in order:
+        if want[s] <= 0:
+            continue
+        here = start[s][None, :].copy()
+        lost = _evaluate(cluster, s, want[s : s + 1], int(count[s]), state, here, up, None if rng is None else [rng])
+        placed[s] = here[0] - start[s]
+        missing[s] = lost[0]
+    return Outcome(placed=placed, missing=missing, names=cluster.names)
+
+
+def score_nodes(cluster: Cluster, s: int, *, present: IntArray | None = None, desired: int | None = None) -> FloatArray:
+    """[N] the final score each node gets for one more replica of service s on top of `present`
+    (-inf: outside its pools or no room). `desired`: the task group's count (default: present + 1)."""
+    start = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64) if present is None else present
+    free_cpu, free_mem = _free(cluster, start, np.ones(cluster.n_nodes, dtype=bool))
+    c, m = int(cluster.cpu[s]), int(cluster.mem[s])
+    count = int(start[s].sum()) + 1 if desired is None else desired
+    nodes = np.arange(cluster.n_nodes)
+    score = _scores(cluster, nodes, free_cpu[0], free_mem[0], start[s], c, m, count)
+    fit = cluster.eligible_nodes(s) & (free_cpu[0] >= c) & (free_mem[0] >= m)
+    if cluster.distinct_hosts is not None and cluster.distinct_hosts[s]:
+        fit &= start[s] == 0
+    out: FloatArray = np.where(fit, score, -np.inf)
+    return out
+
+
+def _free(cluster: Cluster, present: IntArray, ready: BoolArray) -> tuple[IntArray, IntArray]:
+    """[1, N] free capacity after `present`; nodes not ready have none."""
+    free_cpu = np.where(ready, cluster.cap_cpu - cluster.cpu @ present, -1)[None, :]
+    free_mem = np.where(ready, cluster.cap_mem - cluster.mem @ present, -1)[None, :]
+    return free_cpu.astype(np.int64), free_mem.astype(np.int64)
+
+
+def _check_mode(mode: str, seeded: bool) -> None:
+    if mode not in MODES:
+        raise ValueError(f"scheduler mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if mode == "nomad" and not seeded:
+        raise ValueError("the nomad mode shuffles: pass rng (a numpy Generator)")
+    if mode == "best-fit" and seeded:
+        raise ValueError("the best-fit mode is deterministic: pass no rng")
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Monte Carlo estimate of how a plan's nodes fare under the scheduler model."""
+
+    mode: str
+    runs: int
+    seed: int
+    landed: int  # runs in which every replica landed on the plan's nodes
+    extra_nodes: IntArray  # [runs] nodes autoscaling added in each run
+    extra_cost_units: IntArray  # [runs] their monthly price, money units
+    stuck: int  # runs in which even autoscaling could not land everything
+    spread_kept: dict[str, float] = field(default_factory=dict)  # spread service -> share of runs, one per node
+    failures: dict[str, int] = field(default_factory=dict)  # service -> runs in which it did not land
+
+    @property
+    def probability(self) -> float:
+        return self.landed / self.runs if self.runs else 0.0
+
+    @property
+    def lower_bound(self) -> float:
+        """One-sided 95 % Clopper-Pearson lower bound on the landing probability."""
+        return clopper_pearson_lower(self.landed, self.runs)
+
+    @property
+    def extra_nodes_expected(self) -> float:
+        return float(self.extra_nodes.mean()) if self.runs else 0.0
+
+    @property
+    def extra_nodes_p95(self) -> int:
+        return _p95(self.extra_nodes)
+
+    @property
+    def extra_cost_expected(self) -> float:
+        """Monthly money (4 decimals)."""
+        return from_units(round(float(self.extra_cost_units.mean()))) if self.runs else 0.0
+
+    @property
+    def extra_cost_p95(self) -> float:
+        return from_units(_p95(self.extra_cost_units))
+
+    def placement(
+        self,
+        *,
+        target: float,
+        packing_cost: float = 0.0,
+        premium: float = 0.0,
+        deterministic_lands: bool | None = None,
+        note: str = "",
+    ) -> PlacementEstimate:
+        """The plan's `placement` block for this estimate (`verify` recomputes it to the run)."""
+        return PlacementEstimate(
+            model=self.mode,
+            source=SOURCE,
+            runs=self.runs,
+            seed=self.seed,
+            landed_runs=self.landed,
+            landing_probability=self.probability,
+            landing_lower_bound=self.lower_bound,
+            target=target,
+            extra_nodes_expected=self.extra_nodes_expected,
+            extra_nodes_p95=self.extra_nodes_p95,
+            extra_monthly_cost_expected=self.extra_cost_expected,
+            extra_monthly_cost_p95=self.extra_cost_p95,
+            spread_kept=dict(self.spread_kept),
+            spread_enforced=False,
+            packing_cost=packing_cost,
+            premium=premium,
+            deterministic_lands=deterministic_lands,
+            note=note,
+        )
+
+
+def _p95(values: IntArray) -> int:
+    """The smallest value at least 95 % of the runs do not exceed."""
+    if not len(values):
+        return 0
+    ordered = np.sort(values)
+    return int(ordered[max(0, math.ceil(CONFIDENCE * len(values)) - 1)])
+
+
+def estimate(
+    cluster: Cluster,
+    demand: Sequence[int] | IntArray,
+    order: Sequence[int],
+    *,
+    runs: int = 200,
+    seed: int = 0,
+    mode: str = "nomad",
+    autoscale: bool = True,
+) -> Landing:
+    """`runs` seeded evaluations of the whole submission from empty nodes, with autoscaling.
+
+    Run r is `schedule(..., rng=numpy.random.default_rng([seed, r]))` followed, if it does not land,
+    by the autoscaling rule (module docstring): its extra nodes and their cost. Mode "best-fit" is
+    deterministic: one run stands for all."""
+    if runs < 1:
+        raise ValueError(f"runs must be >= 1, got {runs}")
+    _check_mode(mode, mode == "nomad")
+    want = np.asarray(demand, dtype=np.int64)
+    width = runs if mode == "nomad" else 1
+    gens = [np.random.default_rng([seed, r]) for r in range(runs)] if mode == "nomad" else None
+    empty = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
+    up = np.ones(cluster.n_nodes, dtype=bool)
+    free_cpu, free_mem = _free(cluster, empty, up)
+    state = _State(np.repeat(free_cpu, width, axis=0), np.repeat(free_mem, width, axis=0))
+    missing = np.zeros((width, cluster.n_services), dtype=np.int64)
+    kept: dict[int, BoolArray] = {}
+    held: dict[int, IntArray] = {}  # service -> [width, N] its replicas per node, when some run failed it
+    for s in order:
+        if want[s] <= 0:
+            continue
+        here = np.zeros((width, cluster.n_nodes), dtype=np.int64)
+        missing[:, s] = _evaluate(cluster, s, np.full(width, want[s]), int(want[s]), state, here, up, gens)
+        if cluster.spread[s]:
+            kept[s] = here.max(axis=1) <= 1
+        if missing[:, s].any():
+            held[s] = here
+    extra = np.zeros(width, dtype=np.int64)
+    cost = np.zeros(width, dtype=np.int64)
+    stuck = 0
+    failing = np.flatnonzero(missing.any(axis=1))
+    for r in (int(x) for x in failing):
+        if not autoscale:
+            stuck += 1
+            continue
+        grown, still, spread_ok = _autoscale(
+            cluster,
+            want,
+            order,
+            missing[r],
+            {s: h[r] for s, h in held.items()},
+            state,
+            r,
+            None if gens is None else gens[r],
+        )
+        extra[r] = len(grown)
+        cost[r] = sum(cluster.pools[p].price_units for p in grown)
+        stuck += int(still)
+        for s, ok in spread_ok.items():
+            kept[s][r] = ok
+    landed = width - len(failing)
+    if mode == "best-fit":  # one deterministic run stands for all
+        landed, stuck = landed * runs, stuck * runs
+        extra, cost = np.repeat(extra, runs), np.repeat(cost, runs)
+        kept = {s: np.repeat(k, runs) for s, k in kept.items()}
+        missing = np.repeat(missing, runs, axis=0)
+    return Landing(
+        mode=mode,
+        runs=runs,
+        seed=seed,
+        landed=int(landed),
+        extra_nodes=extra,
+        extra_cost_units=cost,
+        stuck=int(stuck),
+        spread_kept={cluster.names[s]: float(k.mean()) for s, k in sorted(kept.items())},
+        failures={cluster.names[s]: int(k) for s in order if (k := int((missing[:, s] > 0).sum()))},
+    )
+
+
+def _autoscale(
+    cluster: Cluster,
+    demand: IntArray,
+    order: Sequence[int],
+    missing: IntArray,
+    held: dict[int, IntArray],
+    state: _State,
+    r: int,
+    rng: np.random.Generator | None,
+) -> tuple[list[int], bool, dict[int, bool]]:
+    """Grow pools for one run's blocked services (module docstring); returns the pools grown (one
+    entry per node), whether some replica still does not land, and the spread kept per blocked service."""
+    room = [p.room for p in cluster.pools]
+    grown: list[int] = []
+    free_cpu, free_mem = state.free_cpu[r].copy(), state.free_mem[r].copy()
+    here_of = {s: h.copy() for s, h in held.items()}
+    spread_ok: dict[int, bool] = {}
+    stuck = False
+    current = cluster
+    for s in [s for s in order if missing[s] > 0]:
+        left = int(missing[s])
+        seen_nodes = cluster.n_nodes  # a blocked evaluation is retried when nodes were added since
+        while left:
+            if current.n_nodes == seen_nodes:
+                pool = next(
+                    (
+                        p
+                        for p in cluster.service_pools[s]
+                        if room[p] > 0
+                        and cluster.pools[p].cpu_mhz >= cluster.cpu[s]
+                        and cluster.pools[p].memory_mb >= cluster.mem[s]
+                    ),
+                    None,
+                )
+                if pool is None:
+                    stuck = True
+                    break
+                room[pool] -= 1
+                grown.append(pool)
+                current = cluster.with_nodes(grown)
+                free_cpu = np.append(free_cpu, cluster.pools[pool].cpu_mhz)
+                free_mem = np.append(free_mem, cluster.pools[pool].memory_mb)
+                for key in here_of:
+                    here_of[key] = np.append(here_of[key], 0)
+            seen_nodes = current.n_nodes
+            one = _State(free_cpu[None, :], free_mem[None, :])
+            here = here_of[s][None, :]
+            up = np.ones(current.n_nodes, dtype=bool)
+            gens = None if rng is None else [rng]
+            left = int(_evaluate(current, s, np.asarray([left]), int(demand[s]), one, here, up, gens)[0])
+            free_cpu, free_mem, here_of[s] = one.free_cpu[0], one.free_mem[0], here[0]
+        if cluster.spread[s]:
+            spread_ok[s] = bool(here_of[s].max(initial=0) <= 1)
+    return grown, stuck, spread_ok
+
+
+def lost_node_failures(cluster: Cluster, counts: IntArray, order: Sequence[int] | None = None) -> list[int]:
+    """N+1: the nodes whose loss leaves some replica unplaceable, their replicas re-placed by the
+    deterministic (best-fit) model on the other nodes' free room (services in `order`, default:
+    largest replica first)."""
+    failing = []
+    if order is None:
+        share = cluster.cpu / max(int(cluster.cap_cpu.max(initial=1)), 1) + cluster.mem / max(
+            int(cluster.cap_mem.max(initial=1)), 1
+        )
+        order = sorted(range(cluster.n_services), key=lambda s: (-float(share[s]), cluster.names[s]))
+    for n in range(counts.shape[1]):
+        lost = counts[:, n]
+        if not lost.any():
+            continue
+        ready = np.ones(counts.shape[1], dtype=bool)
+        ready[n] = False
+        rest = counts.copy()
+        rest[:, n] = 0
+        outcome = schedule(cluster, lost, order, mode="best-fit", present=rest, desired=counts.sum(axis=1), ready=ready)
+        if not outcome.lands:
+            failing.append(n)
+    return failing
+
+
+def clopper_pearson_lower(successes: int, trials: int, alpha: float = 1 - CONFIDENCE) -> float:
+    """One-sided (1 - alpha) Clopper-Pearson lower bound on a binomial proportion: the p with
+    P(X >= successes | trials, p) = alpha (exact binomial tail, bisection); 0 for no success."""
+    if trials <= 0 or successes <= 0:
+        return 0.0
+    if successes >= trials:
+        return float(alpha ** (1.0 / trials))
+    lo, hi = 0.0, successes / trials
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if _upper_tail(successes, trials, mid) < alpha:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-15:
+            break
+    return lo
+
+
+def _upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p), summed in log space (exact to float precision)."""
+    if p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return 1.0
+    lp, lq = math.log(p), math.log1p(-p)
+    head = math.lgamma(n + 1)
+    logs = [head - math.lgamma(j + 1) - math.lgamma(n - j + 1) + j * lp + (n - j) * lq for j in range(k, n + 1)]
+    top = max(logs)
+    return math.exp(top) * sum(math.exp(x - top) for x in logs)
