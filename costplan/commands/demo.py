@@ -40,6 +40,7 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from costplan.api import Client
     from costplan.catalogue import collect_from
     from costplan.demand import EXAMPLE_SOURCE, example_services
+    from costplan.errors import InputError
     from costplan.planner import PlanOptions, make_plan
     from costplan.provisioner import Provisioner
     from costplan.provisioner.status import environment_status
@@ -47,7 +48,10 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
     from costplan.sandbox import sandbox_settings
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out-dir {out}: cannot create it ({exc.strerror or exc})") from None
     settings = replace(app.settings, api_key=None)
 
     with sandbox_settings(settings, app.environ) as api:
@@ -64,13 +68,20 @@ def demo(app: App, out_dir: str, time_limit: float) -> None:
         plan = make_plan(
             catalogue.frame,
             services,
-            PlanOptions(environment_uuid=DEMO_ENVIRONMENT, time_limit=time_limit, currency=settings.currency),
+            PlanOptions(
+                environment_uuid=DEMO_ENVIRONMENT,
+                time_limit=time_limit,
+                currency=settings.currency,
+                currency_rates=app.currency_rates(sandbox=True),
+            ),
         )
         plan_path = plan.save(out / "plan.json")
         notice_line(
             f"    {plan.monthly_cost:,.2f} {plan.currency}/month, lower bound {plan.lower_bound:,.2f}, "
             f"gap {plan.gap:.2%} ({plan.status}); saved {plan_path}"
         )
+        for rate in plan.assumptions["catalogue"].get("currency_conversion", {}).values():
+            notice_line(f"    converted at {rate}")
         repaired = (plan.assumptions.get("placeability") or {}).get("summary")
         if repaired:
             notice_line(f"    {repaired} (so that the platform's scheduler places every replica)")

@@ -76,11 +76,11 @@ def summary(
     """One paragraph a person can read in a review."""
     gap = 0.0 if cost_units <= 0 else (cost_units - bound_units) / cost_units
     parts = [
-        f"{n_nodes} node(s) in {len(pools)} pool(s) cost {from_units(cost_units):,.4f} {currency} per month.",
+        f"{n_nodes} node(s) in {len(pools)} pool(s) cost {from_units(cost_units):,.2f} {currency} per month.",
         "No cheaper plan exists (proven)."
         if gap <= 0
         else f"At most {gap:.2%} above the cheapest possible plan "
-        f"(proven lower bound {from_units(bound_units):,.4f} {currency}).",
+        f"(proven lower bound {bound_units // 100 / 100:,.2f} {currency}).",  # to the cent, rounded down
     ]
     if (
         baseline is not None
@@ -89,5 +89,5 @@ def summary(
         and baseline.extra_cost > 0
     ):
         share = baseline.extra_cost / baseline.monthly_cost if baseline.monthly_cost else 0.0
-        parts.append(f"That is {share:.1%} less than {baseline.name} ({baseline.monthly_cost:,.4f} {currency}).")
+        parts.append(f"That is {share:.1%} less than {baseline.name} ({baseline.monthly_cost:,.2f} {currency}).")
     return " ".join(parts)

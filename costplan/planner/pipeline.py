@@ -23,7 +23,7 @@ from costplan.models import ServiceSpec
 from costplan.planner import explain
 from costplan.planner.assemble import build_nodes, build_pools, pool_names
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
-from costplan.planner.capacity import check_provider_options, node_types
+from costplan.planner.capacity import check_provider_options, node_types, single_environment
 from costplan.planner.greedy import class_types, ffd
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, cluster_for, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
@@ -73,14 +73,22 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
         providers=options.providers,
         exclude_providers=options.exclude_providers,
     )
+    environment_uuid, chosen = options.environment_uuid, None
+    if environment_uuid is None:  # one environment per plan: pools of several could not be provisioned
+        environment_uuid, chosen = single_environment(
+            catalogue, specs, options.capacity, providers=options.providers, exclude_providers=options.exclude_providers
+        )
     types, notes = node_types(
         catalogue,
         options.capacity,
-        environment_uuid=options.environment_uuid,
+        environment_uuid=environment_uuid,
         providers=options.providers,
         exclude_providers=options.exclude_providers,
         currency=options.currency,
+        rates=options.currency_rates,
     )
+    if chosen:
+        notes["environment"] = chosen
     if types.empty:
         skipped = ", ".join(f"{k}: {v}" for k, v in notes["skipped_rows"].items()) or "none left after the filters"
         raise InfeasiblePlan(f"no usable node type in the catalogue ({skipped})")

@@ -106,8 +106,9 @@ def build_problem(
                 [matches_provider(s.providers, p, u) for p, u in zip(provider, provider_uuid, strict=True)], dtype=bool
             )
             if not ok.any():
-                raise InfeasiblePlan(
-                    f"service {s.name!r}: no candidate node type from provider(s) {', '.join(s.providers)}"
+                raise InfeasiblePlan(  # also the note of a per-provider alternative: name the service's providers
+                    f"service {s.name!r} may only run on {' or '.join(s.providers)}, "
+                    "and no candidate node type is from there"
                 )
         per = per_node(
             np.asarray([s.cpu_mhz], dtype=np.int64),

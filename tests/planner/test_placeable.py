@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from costplan.errors import InfeasiblePlan
 from costplan.models import ServiceSpec
@@ -92,7 +92,6 @@ def test_n_plus_one_holds_on_the_placement_the_scheduler_makes() -> None:
     assert failed == {} and (placed == counts).all()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_every_repaired_plan_is_placed_as_its_nodes_say(instance: tuple[Any, list[Any], PlanOptions]) -> None:
     cat, services, options = instance
@@ -141,5 +140,5 @@ def test_excluding_the_only_provider_of_a_service_says_so() -> None:
         make_plan(catalogue(rows), services, PlanOptions(time_limit=3, exclude_providers=("alpha",)))
     with pytest.raises(InfeasiblePlan, match="may only run on Alpha, which the options do not allow"):
         make_plan(catalogue(rows), services, PlanOptions(time_limit=3, providers=("Beta",)))
-    with pytest.raises(InfeasiblePlan, match="no candidate node type from provider"):
+    with pytest.raises(InfeasiblePlan, match="may only run on .*no candidate node type is from there"):
         make_plan(catalogue(rows), [service("x", 1, 100, 100, providers=("Gamma",))], PlanOptions(time_limit=3))
