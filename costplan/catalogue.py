@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import pandas as pd
 
 from costplan.config import DEFAULT_CONCURRENCY, DEFAULT_CURRENCY, Settings, public_url
-from costplan.errors import ApiError, CatalogueError, InputError, PartialCatalogue
+from costplan.errors import ApiError, CatalogueError, ConfigError, InputError, PartialCatalogue
 from costplan.models import InstanceType, Provider, Workspace
 from costplan.normalise import (
+    CURRENCY_CODE,
     FRAME_COLUMNS,
     PriceRules,
     ProviderTypes,
@@ -115,11 +116,17 @@ class Catalogue:
     def providers(self) -> int:
         return int(self.frame["provider_uuid"].fillna(self.frame["provider"]).nunique())
 
+    @property
+    def currencies(self) -> list[str]:
+        """The currencies the rows are priced in (each row states its own), or the catalogue's default."""
+        found = sorted(set(self.frame["currency"].dropna())) if "currency" in self.frame else []
+        return found or [self.currency]
+
     def summary(self) -> str:
         """One sentence: what was collected, what was kept out, what is missing."""
         text = (
             f"{len(self.frame)} instance types from {self.providers} providers"
-            f" ({self.currency}{', ' + self.source if self.source else ''})"
+            f" ({', '.join(self.currencies)}{', ' + self.source if self.source else ''})"
         )
         if not self.quality.empty:
             text += f"; {self.quality['instance_type_uuid'].nunique()} kept out for data quality"
@@ -185,8 +192,12 @@ def collect_from(
     progress: Progress | None = None,
     now: Callable[[], datetime] | None = None,
     source: str = "",
+    provider_currencies: Mapping[str, str] | None = None,
 ) -> Catalogue:
     """The catalogue of every provider `client` can see, fetched `concurrency` providers at a time.
+
+    Each row's currency: `provider_currencies` (provider name or uuid -> code, the config's
+    `[currency] providers`), else the row's own `currency` field, else `currency`.
 
     A provider whose request fails (after the client's retries) is recorded in `missing`
     and the others are kept; `strict=True` raises `PartialCatalogue` instead (the partial
@@ -197,6 +208,7 @@ def collect_from(
     if concurrency < 1:
         raise CatalogueError(f"concurrency must be at least 1, got {concurrency}")
     rules = prices if isinstance(prices, PriceRules) else PriceRules.from_config(prices)
+    currency_of = provider_currency_rules(provider_currencies)
     progress = progress or NullProgress()
     collected_at = (now or _utcnow)()
 
@@ -237,7 +249,8 @@ def collect_from(
                 {"provider_uuid": provider.uuid, "provider": provider.platform_name, "reason": result}
             )
         else:
-            batches.append(ProviderTypes(provider.uuid, provider.platform_name, environment_uuid, result))
+            own = currency_of.get(provider.uuid.casefold()) or currency_of.get(provider.platform_name.casefold())
+            batches.append(ProviderTypes(provider.uuid, provider.platform_name, environment_uuid, result, own))
     if not batches:
         reasons = "; ".join(f"{m['provider']}: {m['reason']}" for m in missing)
         raise CatalogueError(f"no provider could be collected ({reasons})")
@@ -261,6 +274,17 @@ def collect_from(
         error.catalogue = catalogue  # type: ignore[attr-defined]
         raise error
     return catalogue
+
+
+def provider_currency_rules(section: Mapping[str, Any] | None) -> dict[str, str]:
+    """`[currency] providers` ({"Google Cloud Platform" = "USD"}) checked, keyed by casefolded name or uuid."""
+    rules: dict[str, str] = {}
+    for key, value in (section or {}).items():
+        code = value.upper() if isinstance(value, str) else ""
+        if not CURRENCY_CODE.match(code):
+            raise ConfigError(f'[currency] providers."{key}" must be a three-letter code such as USD, got {value!r}')
+        rules[str(key).casefold()] = code
+    return rules
 
 
 def missing_message(catalogue: Catalogue) -> str:
@@ -315,6 +339,7 @@ def collect(
             progress=progress,
             now=now,
             source=label,
+            provider_currencies=settings.sections.get("currency", {}).get("providers"),
         )
 
 

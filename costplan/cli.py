@@ -63,6 +63,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except CostplanError as error:
             raise CommandFailed(error) from None
+        except OSError as error:  # a path the user gave that cannot be read or written: not a bug
+            if error.filename is None:
+                raise
+            where = error.filename if error.filename2 is None else f"{error.filename} -> {error.filename2}"
+            raise click.ClickException(f"{where}: {error.strerror or error}") from None
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)

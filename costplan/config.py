@@ -5,8 +5,10 @@ The API key is held in a `Secret`, whose repr and str never show it.
 
 The config file is TOML in the user config dir (`COSTPLAN_CONFIG` or `--config` to
 choose another). Top-level keys are the default profile; `[profiles.NAME]` tables
-override them for `--profile NAME`. Sections other than the known keys (for example
-`[prices]` or `[capacity]`) are kept in `Settings.sections` for the modules that own them.
+override them for `--profile NAME`. The sections `SECTIONS` names (`[prices]`, `[provision]`,
+`[currency]`) are kept in `Settings.sections` for the modules that own them. Keys are checked
+strictly: an unknown key or section (a typo such as `api_ulr`) is an error naming the file, the
+profile and the nearest valid key, all of a file's problems at once.
 
 ```toml
 api_url = "https://api.layerops.io/v1"
@@ -20,6 +22,7 @@ api_url = "https://api.layerops.com/v1"
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from costplan.errors import ConfigError
+from costplan.errors import ConfigError, problems_message, unknown_key
 
 DEFAULT_API_URL = "https://api.layerops.com/v1"
 DEFAULT_CURRENCY = "EUR"
@@ -47,6 +50,33 @@ APP_NAME = "costplan"
 _FLOAT_KEYS = ("timeout", "connect_timeout", "backoff_base", "backoff_max", "request_deadline", "max_response_mb")
 _INT_KEYS = ("max_retries", "concurrency")
 _STR_KEYS = ("api_url", "currency", "data_dir", "api_key_file")
+# Sections of the config file and the keys each may hold (their owners check the values).
+SECTIONS: dict[str, frozenset[str]] = {
+    "prices": frozenset({"discounts", "instance_types"}),
+    "provision": frozenset(
+        {
+            "volume_size",
+            "replace_instance_down_minutes",
+            "instance_unused_minutes",
+            "wait_timeout",
+            "poll_delay",
+            "poll_max_delay",
+            "reconcile_delays",
+        }
+    ),
+    "currency": frozenset({"code", "rates", "providers"}),
+}
+# Sensible ranges: (low, high) inclusive, so nan, inf and 1e30 are refused with a clear message.
+_RANGES: dict[str, tuple[float, float]] = {
+    "timeout": (0.001, 86_400),
+    "connect_timeout": (0.001, 86_400),
+    "backoff_base": (0, 3_600),
+    "backoff_max": (0, 86_400),
+    "request_deadline": (0.001, 86_400),
+    "max_response_mb": (0.001, 100_000),
+    "max_retries": (0, 100),
+    "concurrency": (1, 1_000),
+}
 _ENV = {
     "api_url": "LAYEROPS_API_URL",
     "api_key": "LAYEROPS_API_KEY",
@@ -176,6 +206,8 @@ class Settings:
         path = Path(path_value).expanduser() if path_value else (config_path or default_config_path())
         profile = str(flags.get("profile") or environ.get("COSTPLAN_PROFILE") or "default")
         file_values, sections = _read_profile(path, profile, must_exist=bool(path_value), notices=notices)
+        if "code" in sections.get("currency", {}):  # `[currency] code = "EUR"`, beside its rates
+            file_values.setdefault("currency", sections["currency"]["code"])
 
         def pick(key: str) -> Any:
             if key in flags:
@@ -210,14 +242,11 @@ class Settings:
     def _check(self) -> None:
         if not self.api_url.startswith(("http://", "https://")):
             raise ConfigError(f"api_url must start with http:// or https://, got {self.api_url!r}")
-        if self.timeout <= 0 or self.connect_timeout <= 0 or self.request_deadline <= 0:
-            raise ConfigError("timeouts and request_deadline must be positive numbers of seconds")
-        if self.max_response_mb <= 0:
-            raise ConfigError("max_response_mb must be a positive number of megabytes")
-        if self.max_retries < 0:
-            raise ConfigError("max_retries must be 0 or more")
-        if self.concurrency < 1:
-            raise ConfigError("concurrency must be at least 1")
+        for key, (low, high) in _RANGES.items():
+            value = getattr(self, key)
+            if not math.isfinite(value) or not low <= value <= high:
+                unit = {"max_response_mb": " MB"}.get(key, " seconds" if key in _FLOAT_KEYS else "")
+                raise ConfigError(f"setting {key} must be between {low:g} and {high:g}{unit}, got {value!r}")
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise ConfigError(f"currency must be a three-letter code such as EUR, got {self.currency!r}")
 
@@ -251,6 +280,13 @@ def _read_profile(
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
     profiles = document.pop("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
+        raise ConfigError(f"config file {path}: 'profiles' must hold [profiles.NAME] tables")
+    problems = _unknown_keys(document, "the top level")
+    for name, table in profiles.items():
+        problems += _unknown_keys(table, f"[profiles.{name}]")
+    if problems:
+        raise ConfigError(problems_message(f"config file {path}", problems))
     if profile != "default" and profile not in profiles:
         known = ", ".join(sorted(profiles)) or "none"
         raise ConfigError(f"profile {profile!r} is not in {path} (profiles there: {known})")
@@ -266,6 +302,21 @@ def _read_profile(
             f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}"
         )
     return values, sections
+
+
+def _unknown_keys(table: Mapping[str, Any], where: str) -> list[str]:
+    """Every key of a profile (or the top level) and of its sections that no reader knows."""
+    settings = set(_STR_KEYS + _FLOAT_KEYS + _INT_KEYS) | {"api_key"}
+    problems = []
+    for key, value in table.items():
+        if key in SECTIONS and (isinstance(value, dict) or key not in settings):
+            if not isinstance(value, dict):
+                problems.append(f"{key} in {where} must be a table ([{key}]), got {value!r}")
+                continue
+            problems += [unknown_key(k, SECTIONS[key], f"[{key}] of {where}") for k in value if k not in SECTIONS[key]]
+        elif key not in settings:
+            problems.append(unknown_key(key, settings | set(SECTIONS), where))
+    return problems
 
 
 def _resolve_key(

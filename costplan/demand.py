@@ -13,8 +13,11 @@ services:
     constraints: {providers: [Azure], tags: [backend]}
 ```
 
-Unknown fields are ignored (a LayerOps service export carries many), so a spec can be the
-export itself. Every error names the file, the service and the field.
+Keys are checked strictly: a typo (`countmax`, `sprad`) is an error naming the file, the
+service, its entry number and the nearest valid key, never dropped silently. The fields of a
+LayerOps service export (`ports`, `environmentVariables`, ...) are known and ignored, so a spec
+can be the export itself. Every problem of a file is reported at once. Numbers must be whole,
+not negative and within `LIMITS`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from costplan.errors import InputError
+from costplan.errors import InputError, problems_message, unknown_key
 from costplan.models import ServiceSpec
 
 EXAMPLE_SOURCE = "costplan/examples/services.yaml"
@@ -38,6 +41,26 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "cpu_mhz": ("cpuMhz", "cpuMHz", "cpu_mhz"),
     "memory_mb": ("memoryMB", "memoryMb", "memory_mb"),
 }
+# Largest sensible value per field: far above any real service, far below an overflow.
+LIMITS: dict[str, int] = {
+    "count_min": 100_000,
+    "count_max": 100_000,
+    "cpu_mhz": 10_000_000,  # about 3,600 vCPUs for one replica
+    "memory_mb": 100_000_000,  # about 95 TB for one replica
+}
+SPEC_KEYS = frozenset({"name", "spread", "constraints", "image"} | {k for keys in _ALIASES.values() for k in keys})
+# A LayerOps service export's other fields (API-NOTES.md section 6 and the status shape): known, not planned with.
+EXPORT_KEYS = frozenset(
+    {
+        "uuid", "dockerConfiguration", "ports", "environmentVariables", "sharedEnvironmentVariables", "type",
+        "volumes", "links", "cooldownMinutes", "cpuLimit", "cpuLimitHigh", "cpuLimitLow", "cpuDurationMinutes",
+        "cpuWindowMinutes", "memoryLimitMiB", "memoryLimitHigh", "memoryLimitLow", "memoryDurationMinutes",
+        "memoryWindowMinutes", "sideTasks", "runningSchedule", "scalingSchedule", "files", "cronExpression",
+        "cronAllowOverlap", "databaseBackups", "isPaused", "useNvidiaGpu", "environmentLbDns",
+    }
+)  # fmt: skip
+CONSTRAINT_KEYS = frozenset({"providers", "providerUuids", "tags"})
+TOP_LEVEL_KEYS = frozenset({"services"})
 
 
 def load_services(path: str | Path) -> list[ServiceSpec]:
@@ -52,6 +75,12 @@ def load_services(path: str | Path) -> list[ServiceSpec]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{source}: cannot read the services file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source}: not a text file (byte {exc.start} is not UTF-8): a services file is YAML or JSON"
+        ) from None
+    if "\x00" in text:
+        raise InputError(f"{source}: not a text file (it holds NUL bytes): a services file is YAML or JSON")
     data = _parse(text, source, json_first=Path(path).suffix.lower() == ".json")
     return services_from_dicts(data, source=source)
 
@@ -91,87 +120,127 @@ def _parse(text: str, source: str, *, json_first: bool) -> Any:
 
 
 def services_from_dicts(data: Any, *, source: str = "services") -> list[ServiceSpec]:
-    """Validate a parsed spec: `{"services": [...]}` or a bare list of service objects."""
+    """Validate a parsed spec: `{"services": [...]}` or a bare list of service objects.
+
+    Every problem of every entry is collected, then raised as one `InputError`.
+    """
+    if data is None:
+        raise InputError(f"{source}: the file is empty: expected a top-level 'services' list of service objects")
     if isinstance(data, Mapping):
+        problems = [unknown_key(str(k), TOP_LEVEL_KEYS, "the top level") for k in data if k not in TOP_LEVEL_KEYS]
         if "services" not in data:
-            raise InputError(f"{source}: expected a top-level 'services' list")
+            raise InputError(problems_message(source, [*problems, "expected a top-level 'services' list"]))
+        if problems:
+            raise InputError(problems_message(source, problems))
         items = data["services"]
     else:
         items = data
+    if items is None or (isinstance(items, list) and not items):
+        raise InputError(f"{source}: the services list is empty: nothing to plan")
     if not isinstance(items, list):
-        raise InputError(f"{source}: 'services' must be a list of service objects, got {type(items).__name__}")
-    if not items:
-        raise InputError(f"{source}: the services list is empty")
+        raise InputError(f"{source}: 'services' must be a list of service objects, got {_kind(items)}")
+    problems = []
     services: list[ServiceSpec] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
-        spec = _service(item, source, index)
+        spec = _service(item, index, problems)
+        if spec is None:
+            continue
         if spec.name in seen:
-            raise InputError(
-                f"{source}: service {spec.name!r} (entry {index + 1}) is defined twice"
-                f" (also entry {seen[spec.name] + 1})"
+            problems.append(
+                f"service {spec.name!r} (entry {index + 1}) is defined twice (also entry {seen[spec.name] + 1})"
             )
-        seen[spec.name] = index
+        seen.setdefault(spec.name, index)
         services.append(spec)
+    if problems:
+        raise InputError(problems_message(source, problems))
     return services
 
 
-def _service(item: Any, source: str, index: int) -> ServiceSpec:
-    label = f"{source}: service #{index + 1}"
+def _kind(value: Any) -> str:
+    """What a YAML/JSON value is, in the file's words (not Python's)."""
+    if value is None:
+        return "nothing (null)"
+    names = {bool: "true/false", str: "a string", int: "a number", float: "a number", list: "a list"}
+    return next((f"{n} ({value!r})" for t, n in names.items() if isinstance(value, t)), "an object")
+
+
+def _service(item: Any, index: int, problems: list[str]) -> ServiceSpec | None:
+    """One entry as a ServiceSpec, or None after appending what is wrong with it to `problems`."""
     if not isinstance(item, Mapping):
-        raise InputError(f"{label}: expected an object with name, countMin, cpuMhz, memoryMB")
+        problems.append(f"entry {index + 1}: expected an object (name, countMin, cpuMhz, memoryMB), got {_kind(item)}")
+        return None
     name = item.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(f"{label}: 'name' is missing or not a non-empty string")
-    label = f"{source}: service {name!r}"
+        label = f"service #{index + 1}"
+        problems.append(f"{label}: 'name' is missing or not a non-empty string")
+    else:
+        label = f"service {name.strip()!r} (entry {index + 1})"
+    found: list[str] = [
+        unknown_key(str(key), SPEC_KEYS, label) for key in item if key not in SPEC_KEYS and key not in EXPORT_KEYS
+    ]
 
     def number(field: str, *, required: bool = True) -> int | None:
         keys = _ALIASES[field]
         key = next((k for k in keys if k in item), None)
         if key is None:
             if required:
-                raise InputError(f"{label}: '{keys[0]}' is missing")
+                found.append(f"{label}: '{keys[0]}' is missing")
             return None
         value = item[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"{label}: '{key}' must be a whole number, got {value!r}")
-        if isinstance(value, float) and not value.is_integer():
-            raise InputError(f"{label}: '{key}' must be a whole number, got {value!r}")
-        if value < 0:
-            raise InputError(f"{label}: '{key}' must not be negative, got {value!r}")
-        return int(value)
+            found.append(f"{label}: '{key}' must be a whole number, got {value!r}")
+        elif isinstance(value, float) and not value.is_integer():
+            found.append(f"{label}: '{key}' must be a whole number, got {value!r}")
+        elif value < 0:
+            found.append(f"{label}: '{key}' must not be negative, got {value!r}")
+        elif value > LIMITS[field]:
+            found.append(f"{label}: '{key}' is {value:g}, more than the {LIMITS[field]:,} costplan accepts")
+        else:
+            return int(value)
+        return None
 
-    def required(field: str) -> int:
-        value = number(field)
-        return 0 if value is None else value
-
-    count_min = required("count_min")
-    cpu_mhz = required("cpu_mhz")
-    memory_mb = required("memory_mb")
+    count_min = number("count_min")
+    cpu_mhz = number("cpu_mhz")
+    memory_mb = number("memory_mb")
     count_max = number("count_max", required=False)
-    if count_max is None:
+    if count_max is None and not any(k in item for k in _ALIASES["count_max"]):
         count_max = count_min
-    if count_min > count_max:
-        raise InputError(f"{label}: countMin ({count_min}) is greater than countMax ({count_max})")
-    if cpu_mhz == 0 and memory_mb == 0 and count_max > 0:
-        raise InputError(f"{label}: cpuMhz and memoryMB are both 0: a replica must reserve something")
+    if count_min is not None and count_max is not None and count_min > count_max:
+        found.append(f"{label}: countMin ({count_min}) is greater than countMax ({count_max})")
+    if cpu_mhz == 0 and memory_mb == 0 and (count_max or 0) > 0:
+        found.append(f"{label}: cpuMhz and memoryMB are both 0: a replica must reserve something")
 
     spread = item.get("spread", False)
     if not isinstance(spread, bool):
-        raise InputError(f"{label}: 'spread' must be true or false, got {spread!r}")
+        found.append(f"{label}: 'spread' must be true or false, got {spread!r}")
 
     constraints = item.get("constraints") or {}
+    providers: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     if not isinstance(constraints, Mapping):
-        raise InputError(f"{label}: 'constraints' must be an object with providers and/or tags")
-    providers = _strings(constraints, "providers", label) + _strings(constraints, "providerUuids", label)
-    tags = _strings(constraints, "tags", label)
+        found.append(f"{label}: 'constraints' must be an object with providers and/or tags")
+    else:
+        found.extend(
+            unknown_key(str(key), CONSTRAINT_KEYS, f"the constraints of {label}")
+            for key in constraints
+            if key not in CONSTRAINT_KEYS
+        )
+        providers = _strings(constraints, "providers", label, found) + _strings(
+            constraints, "providerUuids", label, found
+        )
+        tags = _strings(constraints, "tags", label, found)
 
     image = item.get("image")
     if image is None and isinstance(item.get("dockerConfiguration"), Mapping):
         image = item["dockerConfiguration"].get("image")
     if image is not None and not isinstance(image, str):
-        raise InputError(f"{label}: 'image' must be a string, got {image!r}")
+        found.append(f"{label}: 'image' must be a string, got {image!r}")
 
+    problems.extend(found)
+    if found or not isinstance(name, str) or not name.strip():
+        return None
+    assert count_min is not None and count_max is not None and cpu_mhz is not None and memory_mb is not None
     return ServiceSpec(
         name=name.strip(),
         count_min=count_min,
@@ -181,18 +250,19 @@ def _service(item: Any, source: str, index: int) -> ServiceSpec:
         spread=spread,
         providers=providers,
         tags=tags,
-        image=image,
+        image=image if isinstance(image, str) else None,
     )
 
 
-def _strings(constraints: Mapping[str, Any], key: str, label: str) -> tuple[str, ...]:
+def _strings(constraints: Mapping[str, Any], key: str, label: str, found: list[str]) -> tuple[str, ...]:
     value = constraints.get(key)
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(f"{label}: 'constraints.{key}' must be a list of names, got {value!r}")
+        found.append(f"{label}: 'constraints.{key}' must be a list of names, got {value!r}")
+        return ()
     return tuple(dict.fromkeys(v.strip() for v in value))
 
 

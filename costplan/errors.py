@@ -30,6 +30,8 @@ message, which is all a person needs to act.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 
@@ -191,3 +193,23 @@ class ProvisioningInterrupted(ProvisioningError):
     """Stopped by the user after the call in flight; re-running resumes from the journal."""
 
     exit_code: ClassVar[int] = 130
+
+
+def unknown_key(key: str, valid: Iterable[str], where: str) -> str:
+    """`unknown key 'countmax' in service 'api' (entry 2): did you mean 'countMax'?`: for strict input schemas.
+
+    A typo in an input file must never be dropped silently (the plan would then run without it),
+    so every reader of user files names the key it does not know and the nearest one it does.
+    """
+    choices = sorted(set(valid))
+    folded = {c.casefold(): c for c in choices}
+    near = difflib.get_close_matches(key.casefold(), list(folded), n=1, cutoff=0.6)
+    hint = f"did you mean {folded[near[0]]!r}?" if near else f"valid keys: {', '.join(choices)}"
+    return f"unknown key {key!r} in {where}: {hint}"
+
+
+def problems_message(source: str, problems: Sequence[str]) -> str:
+    """All the problems of one file in one error: the first on the first line, one per line after it."""
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    return f"{source}: {len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems)

@@ -28,12 +28,19 @@ the on-demand prices (`hourly_price`, `monthly_price` and the per-vCPU / per-GB 
 `reserved_hourly_price` stays as listed. The list prices stay in `list_hourly_price` and
 `list_monthly_price`, and `price_note` says which rule applied, so a report never hides a
 discount. Keys match case-insensitively.
+
+Each row carries its own currency: the provider's in `[currency] providers` of the config
+file, else the row's own `currency` field (the emulator's data states it; the LayerOps API
+does not), else the configured currency. A row's provenance note (`priceNote`, e.g. the
+emulator's "illustrative: ...") is kept in `source_note` and always leads `price_note`.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+import uuid as uuidlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +63,7 @@ EXTRA_DTYPES: dict[str, str] = {
     "list_hourly_price": "Float64",
     "list_monthly_price": "Float64",
     "price_note": "string",
+    "source_note": "string",
 }
 FRAME_DTYPES: dict[str, str] = {**CATALOGUE_DTYPES, **EXTRA_DTYPES}
 FRAME_COLUMNS: tuple[str, ...] = tuple(FRAME_DTYPES)
@@ -71,6 +79,18 @@ QUALITY_DTYPES: dict[str, str] = {
 }
 QUALITY_COLUMNS: tuple[str, ...] = tuple(QUALITY_DTYPES)
 
+# Larger than any machine or price on offer: beyond these a row is a data error (and would overflow
+# the planner's integer arithmetic), so it goes to the quality table instead.
+MAX_VCPUS = 4096
+MAX_MEMORY_GB = 65_536
+MAX_MONTHLY_PRICE = 1_000_000_000
+MAX_FILE_NUMBER = 1e12  # a number in a catalogue file beyond this cannot be priced exactly (nor be real)
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+# Names -> uuids for hand-made catalogue rows that have none: uuid5, the same on every read.
+DERIVED_NAMESPACE = uuidlib.uuid5(uuidlib.NAMESPACE_URL, "https://costplan.invalid/catalogue-file")
+
+DERIVED_UUID_NOTE = "uuids derived from the names (uuid5)"
+
 # What a hand-made catalogue must have; everything else can be derived or left empty.
 ESSENTIAL_COLUMNS = ("provider", "instance_type", "vcpus", "memory_gb")
 PRICE_COLUMNS = ("monthly_price", "hourly_price", "list_monthly_price", "list_hourly_price")
@@ -85,6 +105,7 @@ class ProviderTypes:
     provider: str
     environment_uuid: str
     types: Sequence[InstanceType]
+    currency: str | None = None  # from `[currency] providers`: wins over the rows' own field
 
 
 def money(value: Decimal) -> float:
@@ -163,11 +184,23 @@ def _row(batch: ProviderTypes, item: InstanceType, currency: str) -> dict[str, A
         "monthly_price": money(monthly),
         "price_per_vcpu_month": money(monthly / dec(item.vcpus)),
         "price_per_gb_month": money(monthly / dec(item.memory_gb)),
-        "currency": currency,
+        "currency": batch.currency or _own_currency(item) or currency,
         "list_hourly_price": money(hourly),
         "list_monthly_price": money(monthly),
         "price_note": None,
+        "source_note": _own_note(item),
     }
+
+
+def _own_currency(item: InstanceType) -> str | None:
+    """The row's `currency` field, when it holds a currency code (the emulator states it; the API does not)."""
+    value = item.raw.get("currency")
+    return value.upper() if isinstance(value, str) and CURRENCY_CODE.match(value.upper()) else None
+
+
+def _own_note(item: InstanceType) -> str | None:
+    value = item.raw.get("priceNote")
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _problems(item: InstanceType) -> list[tuple[str, str]]:
@@ -232,6 +265,15 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
         found.append(("bad_memory", f"memory is {_absent(raw, 'memory')}."))
     elif item.memory_gb <= 0:
         found.append(("bad_memory", f"memory is {shown('memory')} GB: a usable type has some memory."))
+    if item.vcpus is not None and item.vcpus > MAX_VCPUS:
+        found.append(("bad_vcpus", f"vCPUs is {shown('vCPUs')}, more than any machine ({MAX_VCPUS:,})."))
+    if item.memory_gb is not None and item.memory_gb > MAX_MEMORY_GB:
+        found.append(("bad_memory", f"memory is {shown('memory')} GB, more than any machine ({MAX_MEMORY_GB:,} GB)."))
+    if item.price_factor and item.price_factor > 0 and item.on_demand_cost and item.on_demand_cost > 0:
+        monthly = dec(item.on_demand_cost) / dec(item.price_factor) * _HOURS
+        if not monthly.is_finite() or monthly > MAX_MONTHLY_PRICE:
+            found.append(("bad_price", f"onDemandCost {shown('onDemandCost')} makes more than "
+                          f"{MAX_MONTHLY_PRICE:,} a month: a data error."))
     return found
 
 
@@ -384,7 +426,9 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
     frame = frame.copy()
     frame["hourly_price"] = frame["list_hourly_price"]
     frame["monthly_price"] = frame["list_monthly_price"]
-    frame["price_note"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    if "source_note" not in frame.columns:
+        frame["source_note"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+    frame["price_note"] = frame["source_note"].astype("string")
     notices: list[str] = []
     if not rules or frame.empty:
         return with_unit_prices(frame), notices
@@ -409,7 +453,8 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
         hourly, monthly = rule.apply(dec(list_hourly), dec(list_monthly))
         frame.at[index, "hourly_price"] = money(hourly)
         frame.at[index, "monthly_price"] = money(monthly)
-        frame.at[index, "price_note"] = rule.note()
+        own = frame.at[index, "source_note"]
+        frame.at[index, "price_note"] = rule.note() if pd.isna(own) else f"{own}; {rule.note()}"
     return with_unit_prices(frame), notices
 
 
@@ -474,7 +519,9 @@ def complete_frame(
         list_hourly.fillna(hourly),
         list_monthly.fillna(monthly),
     )
-    frame["currency"] = frame["currency"].fillna(currency)
+    frame["currency"] = frame["currency"].astype("string").str.strip().str.upper().fillna(currency)
+    frame["price_note"] = frame["price_note"].astype("string").fillna(frame["source_note"].astype("string"))
+    _derive_uuids(frame)
     stamp = pd.Timestamp(collected_at) if collected_at is not None else pd.NaT
     frame["collected_at"] = pd.to_datetime(frame["collected_at"], utc=True).fillna(stamp)
     frame = frame[list(FRAME_COLUMNS) + [c for c in frame.columns if c not in FRAME_DTYPES]]
@@ -487,6 +534,33 @@ def complete_frame(
     kept = _typed(kept, FRAME_DTYPES)
     kept["collected_at"] = kept["collected_at"].astype(CATALOGUE_DTYPES["collected_at"])
     return with_unit_prices(kept), quality
+
+
+def _derive_uuids(frame: pd.DataFrame) -> None:
+    """Fill missing provider / instance type uuids from the names (uuid5), and say so in `source_note`.
+
+    A what-if file of names only must not collapse to one row (the planner keys types by uuid).
+    """
+    provider_uuid = frame["provider_uuid"].astype("string")
+    type_uuid = frame["instance_type_uuid"].astype("string")
+    names = frame["provider"].astype("string")
+    types = frame["instance_type"].astype("string")
+    need_provider = provider_uuid.isna() & names.notna()
+    need_type = type_uuid.isna() & names.notna() & types.notna()
+    if not (need_provider.any() or need_type.any()):
+        return
+    for index in frame.index[need_provider.to_numpy(dtype=bool)]:
+        provider_uuid.at[index] = str(uuidlib.uuid5(DERIVED_NAMESPACE, f"provider/{names.at[index]}"))
+    for index in frame.index[need_type.to_numpy(dtype=bool)]:
+        key = f"instance-type/{names.at[index]}/{types.at[index]}"
+        type_uuid.at[index] = str(uuidlib.uuid5(DERIVED_NAMESPACE, key))
+    frame["provider_uuid"], frame["instance_type_uuid"] = provider_uuid, type_uuid
+    derived = (need_provider | need_type).to_numpy(dtype=bool)
+    note = pd.Series(DERIVED_UUID_NOTE, index=frame.index, dtype="string")
+    source = frame["source_note"].astype("string")
+    frame["source_note"] = source.where(~derived, (source + "; " + DERIVED_UUID_NOTE).fillna(note))
+    price = frame["price_note"].astype("string")
+    frame["price_note"] = price.where(~derived, (price + "; " + DERIVED_UUID_NOTE).fillna(note))
 
 
 def _scaled(series: pd.Series, factor: Decimal) -> pd.Series:
@@ -506,6 +580,13 @@ def _check_numbers(frame: pd.DataFrame, origin: str) -> None:
             raise InputError(
                 f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number"
             )
+        huge = parsed.notna() & ~(parsed.abs() <= MAX_FILE_NUMBER)  # also inf and nan written as text
+        if huge.any():
+            rows = ", ".join(str(i + 1) for i in huge[huge].index[:5])
+            raise InputError(
+                f"{origin}: column {column} holds {str(given[huge].iloc[0])!r} (row {rows}), which is out of any "
+                f"sensible range (at most {MAX_FILE_NUMBER:g})"
+            )
         frame[column] = parsed
 
 
@@ -522,9 +603,12 @@ def _file_problems(frame: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
     flag((vcpus > 0) & (vcpus != vcpus.round()), "bad_vcpus", "vcpus is not a whole number.")
     flag(memory.isna(), "bad_memory", "memory_gb is empty.")
     flag(memory <= 0, "bad_memory", "memory_gb is zero or negative: a usable type has some memory.")
+    flag(vcpus > MAX_VCPUS, "bad_vcpus", f"vcpus is more than any machine has ({MAX_VCPUS:,}).")
+    flag(memory > MAX_MEMORY_GB, "bad_memory", f"memory_gb is more than any machine has ({MAX_MEMORY_GB:,}).")
     monthly = frame["monthly_price"].astype("Float64")
     flag(monthly.isna(), "missing_price", "the row has no monthly or hourly price.")
     flag(monthly <= 0, "missing_price", "the monthly price is zero or negative.")
+    flag(monthly > MAX_MONTHLY_PRICE, "bad_price", f"the monthly price is over {MAX_MONTHLY_PRICE:,}: a data error.")
     for column in ("provider", "instance_type"):
         flag(frame[column].isna(), "missing_name", f"{column} is empty.")
     key = [

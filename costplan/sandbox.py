@@ -14,9 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from costplan.config import Secret, Settings
+from costplan.currency import Rates
 from costplan.errors import ConfigError, InputError
 
 SANDBOX_STATE_FILE = "sandbox-state.json"
+# The demo catalogue mixes USD (Google Cloud) and EUR rows; a plan in the sandbox may add them at
+# this rate, stated as illustrative wherever it is used. Real plans take `[currency] rates`.
+SANDBOX_RATES = {"USD/EUR": 0.92}
+SANDBOX_RATES_SOURCE = "illustrative sandbox rate, not a market rate: set [currency] rates for real plans"
+
+
+def sandbox_rates() -> Rates:
+    """The sandbox's illustrative rates, for plans over its catalogue: `PlanOptions(currency_rates=sandbox_rates())`."""
+    return Rates.from_config(SANDBOX_RATES, source=SANDBOX_RATES_SOURCE)
 
 
 def emulator_config(environ: Mapping[str, str] | None = None, **overrides: Any) -> Any:

@@ -26,6 +26,7 @@ from costplan.config import Settings, public_url
 from costplan.errors import CatalogueError, InputError
 from costplan.files import atomic_writer
 from costplan.normalise import (
+    DERIVED_UUID_NOTE,
     QUALITY_COLUMNS,
     QUALITY_DTYPES,
     PriceRules,
@@ -179,6 +180,13 @@ def _read(path: Path, currency: str | None) -> Catalogue:
     frame, own_quality = complete_frame(
         frame, currency=currency, collected_at=collected_at, origin=f"{kind} {path}"
     )
+    derived = int(frame["source_note"].str.contains(DERIVED_UUID_NOTE, regex=False).fillna(False).sum())
+    notices = list(meta.get("notices", ()))
+    if derived and not meta:
+        notices.append(
+            f"{derived} rows of {path} have no provider_uuid / instance_type_uuid: derived from the provider and "
+            "instance type names (uuid5), the same on every read"
+        )
     quality = _frame(meta.get("quality", []), QUALITY_COLUMNS, QUALITY_DTYPES, empty_quality)
     if not own_quality.empty:
         quality = own_quality if quality.empty else pd.concat([quality, own_quality], ignore_index=True)
@@ -190,7 +198,7 @@ def _read(path: Path, currency: str | None) -> Catalogue:
         currency=currency,
         source=f"{kind} {path}"
         + (f" (collected from {public_url(str(meta['source']))})" if meta.get("source") else ""),
-        notices=tuple(meta.get("notices", ())),
+        notices=tuple(notices),
     )
 
 
@@ -255,15 +263,11 @@ def diff(old: pd.DataFrame | Catalogue, new: pd.DataFrame | Catalogue) -> pd.Dat
     """Instance types added, removed, or whose effective price changed from `old` to `new`.
 
     Rows are keyed by (provider_uuid, instance_type_uuid), falling back to the names where a
-    hand-made catalogue has no uuids. `change_pct` is the monthly price change in percent.
+    hand-made catalogue has no uuids. `change_pct` is the monthly price change in percent. A row
+    whose currency changed cannot be compared: that is a `CatalogueError`.
     """
     old_frame = old.frame if isinstance(old, Catalogue) else old
     new_frame = new.frame if isinstance(new, Catalogue) else new
-    currencies = set(old_frame["currency"].dropna()) | set(new_frame["currency"].dropna())
-    if len(currencies) > 1:
-        raise CatalogueError(
-            f"cannot compare catalogues priced in different currencies ({', '.join(sorted(currencies))})"
-        )
     merged = pd.merge(
         _keyed(old_frame),
         _keyed(new_frame),
@@ -272,6 +276,16 @@ def diff(old: pd.DataFrame | Catalogue, new: pd.DataFrame | Catalogue) -> pd.Dat
         suffixes=("_old", "_new"),
         indicator=True,
     )
+    # Each row states its own currency: a price is compared only with a price in the same currency.
+    both = merged[merged["_merge"] == "both"]
+    moved = both[both["currency_old"].astype("string") != both["currency_new"].astype("string")]
+    if not moved.empty:
+        pairs = sorted(set(moved["currency_old"].astype(str)) | set(moved["currency_new"].astype(str)))
+        raise CatalogueError(
+            f"cannot compare catalogues priced in different currencies ({', '.join(pairs)}): "
+            f"{len(moved)} instance types changed currency, e.g. {moved.iloc[0]['provider_new']} "
+            f"{moved.iloc[0]['instance_type_new']}"
+        )
     change = merged["_merge"].map({"left_only": "removed", "right_only": "added", "both": "price"})
     result = pd.DataFrame(
         {
@@ -305,6 +319,7 @@ def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
         "instance_type",
         "hourly_price",
         "monthly_price",
+        "currency",
     ]
     keyed = frame[columns].copy()
     keyed["_provider"] = frame["provider_uuid"].fillna(frame["provider"]).astype("string")

@@ -8,12 +8,35 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
+
+# Hypothesis profiles, registered once for every property test (which then sets no
+# max_examples or deadline of its own). "ci", the default, is fixed and bounded: the same
+# examples on every run, a few of them, no shrinking (a failure prints the example as found,
+# never minutes of minimising). "long" explores: HYPOTHESIS_PROFILE=long python -m pytest -k property.
+settings.register_profile(
+    "ci",
+    max_examples=12,
+    deadline=30_000,
+    derandomize=True,
+    database=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("long", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # The documentation's worked example key (api-examples.txt); the emulator accepts it by default.
 EXAMPLE_KEY = "LYPFNN8BTS9GBQFRIXCHGWJXU:789f7b2f-b1f4-456e-83da-56184a01c2d3"
 EXAMPLE_SECRET = EXAMPLE_KEY.split(":", 1)[1]
 # api-examples.txt's requests and responses, verbatim: one copy for every test that needs them.
 API_EXAMPLES_FILE = Path(__file__).parent / "data" / "api_examples.json"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import os
+
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def documented_response(name: str) -> Any:

@@ -98,7 +98,11 @@ def test_world_readable_config_with_key_warns(tmp_path: Path) -> None:
         ("api_url = [", "not valid TOML"),
         ('api_url = "ftp://x"', "http:// or https://"),
         ('timeout = "soon"', "timeout must be a number"),
-        ("concurrency = 0", "concurrency must be at least 1"),
+        ("concurrency = 0", "concurrency must be between 1 and 1000"),
+        ("timeout = nan", "timeout must be between"),
+        ("timeout = 1e30", "timeout must be between"),
+        ("max_retries = -1", "max_retries must be between 0 and 100"),
+        ("prices = 3", r"prices in the top level must be a table"),
         ('currency = "euro"', "three-letter code"),
     ],
 )
@@ -121,3 +125,37 @@ def test_unreadable_key_file(tmp_path: Path) -> None:
 def test_parse_api_key_rejects_whitespace() -> None:
     with pytest.raises(ConfigError):
         parse_api_key("abc: def", source="test")
+
+
+def test_unknown_keys_are_errors_with_the_nearest_key(tmp_path: Path) -> None:
+    """A typo is never ignored: `api_ulr` would otherwise silently leave the sandbox in use."""
+    path = write_config(
+        tmp_path,
+        'api_ulr = "https://api.layerops.io/v1"\n[provision]\nwait_timout = 5\n'
+        '[profiles.staging]\ncurrancy = "USD"\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        Settings.resolve({}, {}, config_path=path)
+    message = str(caught.value)
+    assert message.startswith(f"config file {path}: 3 problems:")
+    assert "unknown key 'api_ulr' in the top level: did you mean 'api_url'?" in message
+    assert "unknown key 'wait_timout' in [provision] of the top level: did you mean 'wait_timeout'?" in message
+    assert "unknown key 'currancy' in [profiles.staging]: did you mean 'currency'?" in message
+
+
+def test_unknown_section_names_the_known_ones(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "[pricse.discounts]\nAzure = 5\n")
+    with pytest.raises(ConfigError, match="unknown key 'pricse' in the top level: did you mean 'prices'"):
+        Settings.resolve({}, {}, config_path=path)
+
+
+def test_environment_timeout_nan_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="timeout must be between"):
+        Settings.resolve({}, {"COSTPLAN_TIMEOUT": "nan"})
+
+
+def test_currency_table_holds_code_and_rates(tmp_path: Path) -> None:
+    path = write_config(tmp_path, '[currency]\ncode = "usd"\nrates = { EUR = 1.08 }\n')
+    settings = Settings.resolve({}, {}, config_path=path)
+    assert settings.currency == "USD"
+    assert settings.sections["currency"]["rates"] == {"EUR": 1.08}

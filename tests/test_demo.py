@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from costplan.cli import cli
 from costplan.demand import example_services
+from costplan.sandbox import SANDBOX_RATES_SOURCE
 
 
 def test_demo_provisions_a_plan_the_scheduler_places_entirely(tmp_path: Path) -> None:
@@ -32,6 +33,16 @@ def test_demo_provisions_a_plan_the_scheduler_places_entirely(tmp_path: Path) ->
     assert realised is not None, result.output
     assert realised.group(1).startswith("every replica runs"), realised.group(1)
     assert "no pool grew" in realised.group(1) and "as planned" in realised.group(1)
+
+    # The demo environment mixes USD (Google Cloud) and EUR rows: added only at a stated, illustrative rate.
+    conversion = plan["assumptions"]["catalogue"]["currency_conversion"]
+    assert conversion == {"USD": "1 USD = 0.92 EUR (" + SANDBOX_RATES_SOURCE + ")"}
+    assert "converted at 1 USD = 0.92 EUR" in result.output
+    plan_page = (out / "plan.html").read_text(encoding="utf-8")
+    assert "1 USD = 0.92 EUR (illustrative sandbox rate" in plan_page
+    noted = {p["instance_type_uuid"] for p in plan["pools"]} & set(plan["assumptions"]["catalogue"]["price_notes"])
+    assert plan_page.count("price: illustrative") == len(noted)
+    assert "illustrative: hand-written figures" in (out / "catalogue.html").read_text(encoding="utf-8")
 
     # The status report (what the emulator runs after provisioning) shows every replica running.
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (out / "status.html").read_text(encoding="utf-8")))

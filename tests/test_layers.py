@@ -15,6 +15,7 @@ LAYERS = {
     "costplan.files": 0,
     "costplan.models": 1,
     "costplan.plans": 1,
+    "costplan.currency": 1,
     "costplan.config": 2,
     "costplan.demand": 2,
     "costplan.planner": 2,

@@ -11,16 +11,17 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from costplan.api import Client
     from costplan.config import Settings
+    from costplan.currency import Rates
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +76,18 @@ class App:
         )
         return sandboxed
 
+    def currency_rates(self, *, sandbox: bool | None = None) -> Rates:
+        """`[currency] rates` from the config file; in the sandbox, without any, its illustrative rates."""
+        from costplan.currency import Rates
+        from costplan.sandbox import sandbox_rates
+
+        configured = self.settings.sections.get("currency", {}).get("rates")
+        if configured is not None:
+            return Rates.from_config(configured)
+        if self.sandbox if sandbox is None else sandbox:
+            return sandbox_rates()
+        return Rates()
+
     def client(self) -> Client:
         from costplan.api import Client
 
@@ -118,9 +131,20 @@ def output_option(default: str = "table") -> Callable[[F], F]:
 
 
 def emit_records(
-    records: Sequence[Mapping[str, Any]], output: str, *, columns: Sequence[str] | None = None, title: str = ""
+    records: Sequence[Mapping[str, Any]],
+    output: str,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str = "",
+    optional: Sequence[str] = (),
 ) -> None:
-    """Print rows as a table, JSON (a list of objects) or CSV, with the same columns in each."""
+    """Print rows as a table, JSON (a list of objects) or CSV, with the same columns in each.
+
+    JSON and CSV carry every column unrounded, keys in `columns` order (stable for scripts). The
+    table is for reading: money to the cent, hourly prices to 1/10,000, numbers right-aligned and
+    never broken; empty columns are left out, and when the table is wider than the screen the
+    `optional` columns go first (said on stderr), then it is shown one record per block.
+    """
     columns = list(columns or (records[0].keys() if records else []))
     rows = [{c: record.get(c) for c in columns} for record in records]
     if output == "json":
@@ -132,25 +156,110 @@ def emit_records(
         writer.writerows(rows)
         click.echo(buffer.getvalue(), nl=False)
     else:
-        print_table(columns, ([_cell(r[c]) for c in columns] for r in rows), title=title)
+        print_table(columns, rows, title=title, optional=optional)
 
 
-def print_table(columns: Sequence[str], rows: Iterable[Sequence[str]], *, title: str = "") -> None:
-    """A rich table on stdout (plain text when stdout is not a terminal)."""
+def table_width(environ: Mapping[str, str] | None = None) -> int:
+    """`COLUMNS` when set (also when piped), else the terminal's width, else 120 for pipes and files."""
+    import os
+    import shutil
+
+    environ = os.environ if environ is None else environ
+    given = environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) >= MIN_WIDTH:
+        return int(given)
+    return shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if sys.stdout.isatty() else PIPE_WIDTH
+
+
+def print_table(
+    columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *, title: str = "", optional: Sequence[str] = ()
+) -> None:
+    """A plain-text table on stdout that fits `table_width()`, or one block per record when none can."""
     from rich.console import Console
+
+    width = table_width()
+    console = Console(soft_wrap=False, width=width, highlight=False)
+    shown = [c for c in columns if any(r[c] not in (None, "") for r in rows)] or list(columns)
+    cells = {c: [_cell(r[c], c) for r in rows] for c in shown}
+    numeric = {c: bool(rows) and all(_is_number(r[c]) for r in rows if r[c] not in (None, "")) for c in shown}
+    hidden = []
+    drop = [c for c in reversed(optional) if c in shown]
+    while _needed_width(shown, cells, numeric) > width and drop:
+        hidden.append(drop.pop(0))
+        shown.remove(hidden[-1])
+    if hidden:
+        notice_line(f"(columns {', '.join(reversed(hidden))} left out at {width} columns: --output csv has them)")
+    if _needed_width(shown, cells, numeric) > width:  # still too wide: one record per block
+        if title:
+            console.print(title)
+        label = max(len(c) for c in shown)
+        for index in range(len(rows)):
+            console.print("")
+            for column in shown:
+                console.print(f"  {column.replace('_', ' '):<{label}}  {cells[column][index]}")
+        return
+    console.print(_table(shown, cells, numeric, title, width))
+
+
+def _table(
+    shown: Sequence[str], cells: Mapping[str, Sequence[str]], numeric: Mapping[str, bool], title: str, width: int
+) -> Any:
+    """The table with every column's width fixed here: numbers at their widest, text given what is left."""
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=title or None, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200).print(table)
+    table = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    spare = max(width - _needed_width(shown, cells, numeric), 0)
+    sizes = {c: _min_width(c, cells[c], numeric[c]) for c in shown}
+    wants = {c: max(max(len(v) for v in [*cells[c], c]) - sizes[c], 0) for c in shown if not numeric[c]}
+    share = min(1.0, spare / sum(wants.values())) if sum(wants.values()) else 0.0
+    for column in shown:
+        header = column.replace("_", " ")  # wraps between words, never inside one
+        size = sizes[column] + int(wants.get(column, 0) * share)  # text shares the spare width by need
+        justify: Literal["left", "right"] = "right" if numeric[column] else "left"
+        table.add_column(header, justify=justify, min_width=size, max_width=size, overflow="fold")
+    for index in range(len(next(iter(cells.values()), []))):
+        table.add_row(*(cells[c][index] for c in shown))
+    return table
 
 
-def _cell(value: Any) -> str:
+def _needed_width(shown: Sequence[str], cells: Mapping[str, Sequence[str]], numeric: Mapping[str, bool]) -> int:
+    """The narrowest the table can be drawn without breaking a number or a word: minimums plus the
+    three characters (padding and divider) each column adds."""
+    return sum(_min_width(c, cells[c], numeric[c]) + 3 for c in shown)
+
+
+def _min_width(column: str, cells: Sequence[str], numeric: bool) -> int:
+    """Numbers keep their whole width (never broken); text may wrap down to `TEXT_MIN_WIDTH`."""
+    word = max([len(w) for w in column.split("_")] + [len(w) for c in cells for w in c.split()])
+    widest = max([len(c) for c in cells] + [word])
+    return widest if numeric else min(max(word, min(widest, TEXT_MIN_WIDTH)), TEXT_MAX_WORD)
+
+
+PIPE_WIDTH = 120
+MIN_WIDTH = 20
+TEXT_MIN_WIDTH = 10  # text columns shrink to this before numbers do
+TEXT_MAX_WORD = 24  # a longer word (a uuid) may break
+_MONEY = ("monthly", "cost", "price_per", "saving")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _cell(value: Any, column: str = "") -> str:
     if value is None:
         return ""
+    if column == "price_note" and isinstance(value, str):  # "illustrative: hand-written ..." -> "illustrative"
+        return "; ".join(part.split(":")[0].strip() for part in value.split(";"))
     if isinstance(value, float):
+        if column.startswith("hourly") or "_hourly" in column:
+            return f"{value:,.4f}"
+        if any(word in column for word in _MONEY):
+            return f"{value:,.2f}"
+        if column.endswith("_pct"):
+            return f"{value:,.1f}"
         return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
     return terminal_text(str(value), lines=False)

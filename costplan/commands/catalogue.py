@@ -32,6 +32,8 @@ TABLE_COLUMNS = (
     "price_per_gb_month",
     "currency",
 )
+# Left out of the table first when the screen is narrow (csv and json always have them).
+OPTIONAL = ("hourly_price", "price_per_gb_month", "price_per_vcpu_month")
 SUMMARY_COLUMNS = ("provider", "provider_uuid", "instance_types", "kept_out", "status")
 QUALITY_TABLE_COLUMNS = ("provider", "instance_type", "instance_type_uuid", "problem")
 MAX_PROBLEM_LINES = 20
@@ -56,6 +58,7 @@ def _collect_catalogue(app: App, *, concurrency: int | None, strict: bool) -> Ca
             strict=strict,
             progress=progress,
             source=source,
+            provider_currencies=settings.sections.get("currency", {}).get("providers"),
         )
 
 
@@ -206,6 +209,8 @@ def catalogue(
     current = load_or_collect(app, snapshot)
     if current.source:
         notice_line(f"catalogue: {current.summary()}")
+        for notice in current.notices:
+            notice_line(f"note: {notice}")
     if not current.complete:
         notice_line(
             "warning: this catalogue is partial; `costplan collect` to try the missing providers again"
@@ -235,8 +240,10 @@ def catalogue(
     except InputError as error:
         option = "--sort" if sort_column and "sort" in str(error) else "--name"
         raise click.BadParameter(str(error), param_hint=option) from None
+    if providers and view.empty:
+        notice_line(_provider_hint(current.frame, providers))
     columns = _table_columns(view) if output == "table" else tuple(view.columns)
-    emit_records(_records(view), output, columns=columns, title=f"{len(view)} instance types")
+    emit_records(_records(view), output, columns=columns, title=f"{len(view)} instance types", optional=OPTIONAL)
 
 
 @catalogue.command()
@@ -271,6 +278,20 @@ def load_or_collect(app: App, snapshot: str | None) -> Catalogue:
         _report_collection(collected, write_snapshot(collected, settings=app.settings))
         return collected
     return load_catalogue(snapshot, settings=app.settings, prices=prices)
+
+
+def _provider_hint(frame: pd.DataFrame, asked: tuple[str, ...]) -> str:
+    """An empty result for --provider: the nearest provider names, or all of them."""
+    import difflib
+
+    names = sorted(set(frame["provider"].dropna().astype(str)))
+    folded = {n.casefold(): n for n in names}
+    uuids = set(frame["provider_uuid"].dropna().str.casefold())
+    unknown = [p for p in asked if p.casefold() not in folded and p.casefold() not in uuids]
+    near = [folded[m] for p in unknown for m in difflib.get_close_matches(p.casefold(), list(folded), n=2, cutoff=0.5)]
+    if unknown and near:
+        return f"note: no provider named {', '.join(map(repr, unknown))}: did you mean {' or '.join(map(repr, near))}?"
+    return f"note: no instance type matches; the providers are {', '.join(names)}"
 
 
 def _table_columns(view: pd.DataFrame) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
     from costplan.api import Client
     from costplan.catalogue import collect_from
     from costplan.demand import EXAMPLE_SOURCE, example_services
+    from costplan.errors import InputError
     from costplan.planner import PlanOptions, make_plan
     from costplan.planner.explain import landing_line
     from costplan.provisioner import Provisioner
@@ -65,7 +66,10 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
     from costplan.sandbox import sandbox_settings
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out-dir {out}: cannot create it ({exc.strerror or exc})") from None
     settings = replace(app.settings, api_key=None)
 
     with sandbox_settings(settings, app.environ) as api:
@@ -83,7 +87,11 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
             catalogue.frame,
             services,
             PlanOptions(
-                environment_uuid=DEMO_ENVIRONMENT, time_limit=time_limit, currency=settings.currency, landing=landing
+                environment_uuid=DEMO_ENVIRONMENT,
+                time_limit=time_limit,
+                currency=settings.currency,
+                currency_rates=app.currency_rates(sandbox=True),
+                landing=landing,
             ),
         )
         plan_path = plan.save(out / "plan.json")
@@ -91,6 +99,8 @@ def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
             f"    {plan.monthly_cost:,.2f} {plan.currency}/month, lower bound {plan.lower_bound:,.2f}, "
             f"gap {plan.gap:.2%} ({plan.status}); saved {plan_path}"
         )
+        for rate in plan.assumptions["catalogue"].get("currency_conversion", {}).values():
+            notice_line(f"    converted at {rate}")
         if plan.placement is not None:
             notice_line(f"    {landing_line(plan.placement, plan.monthly_cost, plan.currency, plan.lower_bound)}")
 

@@ -14,7 +14,9 @@ def emulator() -> None:
 
 @emulator.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8484, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port", default=8484, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one)."
+)
 @click.option(
     "--state-file",
     type=click.Path(dir_okay=False),
@@ -70,7 +72,7 @@ def serve(
     \b
     Example:
         costplan emulator serve --port 8484
-        curl -H 'X-API-KEY: KEY_ID:SECRET' http://127.0.0.1:8484/v1/workspaces
+        curl -H 'X-API-KEY: LYPFNN8BTS9GBQFRIXCHGWJXU:<its documented secret>' http://127.0.0.1:8484/v1/workspaces
     """
     from costplan.emulator.server import run
     from costplan.sandbox import emulator_config

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, pass_app
+from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -26,7 +26,9 @@ POOL_COLUMNS = (
     "cpu_used_pct",
     "memory_used_pct",
     "tags",
+    "price_note",
 )
+POOL_OPTIONAL = ("unit_monthly_price", "pool", "tags")  # left out first (last first) on narrow screens
 ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
 
 
@@ -35,37 +37,6 @@ def landing_option(ctx: click.Context, param: click.Parameter, value: float) -> 
     if not (math.isfinite(value) and 0.0 <= value <= 1.0):
         raise click.BadParameter(f"must be a probability between 0 and 1 (0: no scheduler stage), got {value!r}")
     return value
-
-
-def _pool_rows(result: Plan) -> list[dict[str, Any]]:
-    usage = {e.pool: e for e in result.explanations.pools}
-    return [
-        {
-            "pool": p.name,
-            "provider": p.provider,
-            "instance_type": p.instance_type,
-            "count_min": p.count_min,
-            "count_max": p.count_max,
-            "unit_monthly_price": p.unit_monthly_price,
-            "monthly_cost": p.monthly_cost,
-            "cpu_used_pct": usage[p.name].cpu_utilisation if p.name in usage else None,
-            "memory_used_pct": usage[p.name].memory_utilisation if p.name in usage else None,
-            "tags": ",".join(p.tags),
-        }
-        for p in result.pools
-    ]
-
-
-def _alternative_rows(result: Plan) -> list[dict[str, Any]]:
-    return [
-        {
-            "alternative": a.name,
-            "monthly_cost": a.monthly_cost,
-            "extra_cost": a.extra_cost,
-            "note": a.note,
-        }
-        for a in result.alternatives
-    ]
 
 
 @click.command()
@@ -107,7 +78,7 @@ def _alternative_rows(result: Plan) -> list[dict[str, Any]]:
 @click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
 @click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
 @click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_option()
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
 @pass_app
 def plan(
@@ -172,21 +143,36 @@ def plan(
         exclude_providers=excluded,
         environment_uuid=environment_uuid,
         pool_prefix=pool_prefix,
+        currency=app.settings.currency,
+        currency_rates=app.currency_rates(),
     )
     catalogue = load_or_collect(app, catalogue_path)
     notice_line(
         f"planning {sum(s.count_min for s in services)} replicas of {len(services)} services "
-        f"on {len(catalogue.frame)} instance types (time limit {time_limit:g} s)"
+        f"(time limit {time_limit:g} s)"
     )
     result = make_plan(catalogue.frame, services, options)
+    notes = result.assumptions.get("catalogue", {})
+    where = f" of environment {result.environment_uuid}" if result.environment_uuid else ""
+    notice_line(
+        f"candidates: {notes.get('candidate_types')} instance types{where} "
+        f"(of {len(catalogue.frame)} in the catalogue)"
+    )
+    if notes.get("environment"):
+        notice_line(f"environment {notes['environment']}")
     if save_path:
         notice_line(f"plan written to {result.save(save_path)}")
     if output == "json":
         click.echo(result.to_json())
         return
-    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result))
+    if output == "csv":  # the pools, one row each; the whole plan is --output json / --save
+        emit_records(_pool_rows(result), "csv", columns=POOL_COLUMNS)
+        return
+    emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result), optional=POOL_OPTIONAL)
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
     notice_line(result.explanations.summary)
+    for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
+        notice_line(f"prices converted at {rate}")
     if result.placement is None:
         notice_line("note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown")
 
@@ -203,3 +189,36 @@ def _title(result: Plan) -> str:
         f"{title}; lands on {p.landing_probability:.1%} of {p.runs} runs (95 % lower bound "
         f"{p.landing_lower_bound:.1%}), premium {p.premium:,.2f} over the packing {p.packing_cost:,.2f}"
     )
+
+
+def _pool_rows(result: Plan) -> list[dict[str, Any]]:
+    usage = {e.pool: e for e in result.explanations.pools}
+    notes = result.assumptions.get("catalogue", {}).get("price_notes", {})
+    return [
+        {
+            "pool": p.name,
+            "provider": p.provider,
+            "instance_type": p.instance_type,
+            "count_min": p.count_min,
+            "count_max": p.count_max,
+            "unit_monthly_price": p.unit_monthly_price,
+            "monthly_cost": p.monthly_cost,
+            "cpu_used_pct": usage[p.name].cpu_utilisation if p.name in usage else None,
+            "memory_used_pct": usage[p.name].memory_utilisation if p.name in usage else None,
+            "tags": ",".join(p.tags),
+            "price_note": notes.get(p.instance_type_uuid),
+        }
+        for p in result.pools
+    ]
+
+
+def _alternative_rows(result: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "alternative": a.name,
+            "monthly_cost": a.monthly_cost,
+            "extra_cost": a.extra_cost,
+            "note": a.note,
+        }
+        for a in result.alternatives
+    ]

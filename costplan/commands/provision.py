@@ -240,9 +240,9 @@ def destroy(
         costplan destroy --plan plan.json
         costplan destroy --plan plan.json --environment e7b73b16-7931-4878-944f-bdb97c5b1d85 --yes
     """
-    from costplan.plans import Plan
+    from costplan.provisioner import load_plan
 
-    plan = Plan.load(plan_file)
+    plan = load_plan(plan_file)
     environment = _environment(plan, environment_uuid)
     provisioner = _provisioner(app, journal_dir, resume_hint=_resume_command(environment), plan_id=plan_id)
     pools, services = provisioner.destroy_targets(plan, environment)

@@ -18,8 +18,20 @@ def out_options(function: Any) -> Any:
         help="Directory of template overrides, searched before the built-in templates.",
     )(function)
     return click.option(
-        "--out", "out", type=click.Path(dir_okay=False), required=True, help="HTML file to write."
+        "--out",
+        "out",
+        type=click.Path(dir_okay=False),
+        required=True,
+        callback=_existing_parent,
+        help="HTML file to write (its directory must exist).",
     )(function)
+
+
+def _existing_parent(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Checked before any work, and never created: a typo in a path must not make directories."""
+    if not Path(value).parent.is_dir():
+        raise click.BadParameter(f"the directory {Path(value).parent} does not exist")
+    return value
 
 
 @click.group()
@@ -68,11 +80,11 @@ def plan_report(
         costplan report plan plan.json --out plan.html
         costplan report plan plan.json --environment ENV_UUID --out plan.html
     """
-    from costplan.plans import Plan
+    from costplan.provisioner import load_plan
     from costplan.report import render_plan_report
     from costplan.snapshots import load_catalogue
 
-    plan = Plan.load(plan_file)
+    plan = load_plan(plan_file)
     catalogue = load_catalogue(catalogue_file, settings=app.settings) if catalogue_file else None
     current = None
     if environment:

@@ -105,6 +105,8 @@ def _synthetic_rows(index: int, type_count: int) -> list[dict[str, Any]]:
                 "reservedCost": None if reserved_ratio is None else int(round(on_demand * reserved_ratio)),
                 "priceFactor": PRICE_FACTOR,
                 "monthlyPrice": on_demand * HOURS_PER_MONTH,
+                "currency": "EUR",
+                "priceNote": "synthetic: generated for benchmarks, not a price",
             }
         )
     return rows

@@ -6,6 +6,12 @@ what the status proves: an LP at optimality, or a MIP whose optimality certifica
 ourselves (`mip_abs_gap`); a time-limited MIP's dual bound is passed on as `dual_bound`
 and never trusted here, since the HiGHS field has been seen stale (DESIGN.md section 5).
 Each solve uses a fresh solver instance, so no state leaks from one model to the next.
+
+Reproducibility: with one thread and a fixed seed HiGHS gives the same answer for the same model
+unless a *time* limit stops it. The search therefore limits its work by counts (branch-and-bound
+nodes per MILP, simplex iterations over a phase, read from `work()`), and passes time limits only
+as ceilings; `timeouts()` counts the solves a ceiling stopped, so a plan can say when the clock,
+not the work limit, decided it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +64,26 @@ _LIMIT_STATUSES = {
     highspy.HighsModelStatus.kObjectiveBound,
     highspy.HighsModelStatus.kObjectiveTarget,
 }
+
+
+class _Meter(threading.local):
+    """Per-thread totals of solver work (deterministic) and of time-limited solves."""
+
+    iterations = 0
+    timeouts = 0
+
+
+_METER = _Meter()
+
+
+def work() -> int:
+    """Simplex iterations (plus 10 per branch-and-bound node) of every solve so far in this thread."""
+    return _METER.iterations
+
+
+def timeouts() -> int:
+    """Solves so far in this thread that a time limit stopped."""
+    return _METER.timeouts
 
 
 @dataclass(frozen=True)
@@ -145,13 +172,16 @@ class Model:
         start: npt.ArrayLike | None = None,
         objective_cutoff: float | None = None,
         seed: int = 0,
+        node_limit: int | None = None,
     ) -> Solution:
-        """Solve; the caller checks `status` before reading anything else."""
+        """Solve; the caller checks `status` before reading anything else. `node_limit` (branch-and-
+        bound nodes) is a work limit: unlike the time limit it gives the same answer on any machine."""
         n, m = self.num_vars, self.num_rows
         cost = _cat(self._cost, np.float64)
         integrality = _cat(self._int, np.bool_)
         is_mip = bool(integrality.any())
         if time_limit <= 0:
+            _METER.timeouts += 1
             return Solution("limit", is_mip, None, INF, -INF, -INF, None)
 
         lp: Any = highspy.HighsLp()
@@ -191,6 +221,8 @@ class Model:
             h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
         h.setOptionValue("mip_abs_gap", float(mip_abs_gap))
         h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
         if objective_cutoff is not None:
             h.setOptionValue("objective_bound", float(objective_cutoff))
         h.passModel(lp)
@@ -207,6 +239,9 @@ def _read(h: highspy.Highs, is_mip: bool, abs_gap: float, rel_gap: float) -> Sol
     """Translate the solver's answer; only a proven status yields a proven bound."""
     status = h.getModelStatus()
     info = h.getInfo()
+    _METER.iterations += max(0, int(info.simplex_iteration_count)) + 10 * max(0, int(info.mip_node_count))
+    if status == highspy.HighsModelStatus.kTimeLimit:
+        _METER.timeouts += 1
     has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
     solution = h.getSolution()
     x = np.asarray(solution.col_value, dtype=np.float64) if has_x else None

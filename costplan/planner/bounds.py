@@ -199,6 +199,7 @@ def node_count_bound(
     capacity_scale: float = 1.0,
     capacity: tuple[FloatArray, FloatArray] | None = None,
     integer: bool = True,
+    node_limit: int | None = None,
 ) -> Bound:
     """The same relaxation with integer node counts (and, when small enough, per-group flows).
 
@@ -247,7 +248,7 @@ def node_count_bound(
         # Big replicas do not share a node freely: for the dual-feasible functions u_k of
         # Fekete-Schepers, sum_g u_k(size_g / capacity_t) f[g, t] <= x_t (per dimension).
         for size, cap in ((problem.cpu, cap_cpu), (problem.mem, cap_mem)):
-            share = size[g_of] / cap[t_of]
+            share = np.divide(size[g_of], cap[t_of], out=np.zeros(len(g_of)), where=cap[t_of] > 0)
             for k in DFF_ORDERS:
                 u = dff(share, k)
                 useful = np.bincount(t_of, weights=(u > share + 1e-9), minlength=problem.n_types) > 0
@@ -268,7 +269,7 @@ def node_count_bound(
         m.add_coeffs(cap_row[0], z, 1.0)
 
     # Objective: the monthly price of the nodes; solve with the gap we can certify (half a unit).
-    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE)
+    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, node_limit=node_limit)
     x_val = sol.x[x] if sol.x is not None else None
     flow_val = None
     if sol.x is not None and f is not None:

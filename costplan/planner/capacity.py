@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from costplan.currency import Rates
 from costplan.errors import CatalogueError, ConfigError, InfeasiblePlan
 from costplan.models import CATALOGUE_COLUMNS, ServiceSpec
 from costplan.plans import MONEY_SCALE
@@ -164,6 +165,79 @@ def check_provider_options(
         )
 
 
+def single_environment(
+    catalogue: pd.DataFrame,
+    services: Sequence[ServiceSpec],
+    capacity: CapacityModel,
+    *,
+    providers: tuple[str, ...] = (),
+    exclude_providers: tuple[str, ...] = (),
+) -> tuple[str | None, str | None]:
+    """The one environment a plan without `--environment` is for, and a sentence saying how it was chosen.
+
+    A plan's pools must all be in one environment (provisioning targets one). When the catalogue
+    spans several: the only one that can host every service, or among several that can, the one
+    with the lowest capacity-price estimate (max of CPU and memory demand x cheapest price per
+    unit, prices as listed). No environment able to host every service is `InfeasiblePlan`,
+    naming where each service could run.
+    """
+    if "environment_uuid" not in catalogue.columns:
+        return None, None
+    rows = catalogue[catalogue["environment_uuid"].notna()]
+    names = list(zip(rows["provider"].astype(str), rows["provider_uuid"].astype(str), strict=True))
+    keep = [
+        (not providers or matches_provider(providers, p, u))
+        and not (exclude_providers and matches_provider(exclude_providers, p, u))
+        for p, u in names
+    ]
+    rows = rows[np.asarray(keep, dtype=bool)]
+    environments = sorted(set(rows["environment_uuid"].astype(str)) - {""})
+    if len(environments) < 2:
+        return None, None
+    demand = [s for s in services if s.count_max > 0]
+    hosts: dict[str, list[str]] = {}
+    for env in environments:
+        own = rows[rows["environment_uuid"].astype(str) == env]
+        pairs = set(zip(own["provider"].astype(str), own["provider_uuid"].astype(str), strict=True))
+        hosts[env] = [
+            s.name for s in demand if not s.providers or any(matches_provider(s.providers, *p) for p in pairs)
+        ]
+    able = [env for env in environments if len(hosts[env]) == len(demand)]
+    if not able:
+        where = "; ".join(
+            f"{s.name!r} only in {', '.join(e for e in environments if s.name in hosts[e]) or 'none'}"
+            for s in demand
+            if not all(s.name in hosts[e] for e in environments)
+        )
+        raise InfeasiblePlan(
+            f"no single environment can host every service ({where}): a plan's pools must all be in one "
+            f"environment of {', '.join(environments)}; change the constraints or plan with --environment"
+        )
+    if len(able) == 1:
+        return able[0], f"{able[0]}: the only environment of {len(environments)} that can host every service"
+    estimates = {env: _estimate(rows[rows["environment_uuid"].astype(str) == env], demand, capacity) for env in able}
+    chosen = min(able, key=lambda env: (estimates[env], env))
+    shown = ", ".join(f"{env} {estimates[env]:,.2f}" for env in able)
+    return chosen, f"{chosen}: the cheapest capacity-price estimate of the environments that can host every " \
+        f"service ({shown}); plan with --environment to choose another"
+
+
+def _estimate(rows: pd.DataFrame, demand: Sequence[ServiceSpec], capacity: CapacityModel) -> float:
+    """max(CPU demand x cheapest price per MHz, memory demand x cheapest price per MB): a quick comparison figure."""
+    cpu = sum(s.count_min * s.cpu_mhz for s in demand)
+    memory = sum(s.count_min * s.memory_mb for s in demand)
+    per_mhz, per_mb = math.inf, math.inf
+    for provider, vcpus, memory_gb, price in zip(
+        rows["provider"], rows["vcpus"], rows["memory_gb"], rows["monthly_price"], strict=True
+    ):
+        if pd.isna(vcpus) or pd.isna(memory_gb) or pd.isna(price):
+            continue
+        cpu_mhz, memory_mb = capacity.node_capacity(str(provider), float(vcpus), float(memory_gb))
+        if cpu_mhz > 0 and memory_mb > 0:
+            per_mhz, per_mb = min(per_mhz, float(price) / cpu_mhz), min(per_mb, float(price) / memory_mb)
+    return max(cpu * per_mhz, memory * per_mb)
+
+
 def node_types(
     catalogue: pd.DataFrame,
     capacity: CapacityModel,
@@ -172,8 +246,12 @@ def node_types(
     providers: tuple[str, ...] = (),
     exclude_providers: tuple[str, ...] = (),
     currency: str | None = None,
+    rates: Rates | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Candidate node types (one row per provider x type) with `cpu_mhz`, `memory_mb`, `price_units`.
+
+    All in one currency (`currency`, else the rows' own when they share one): rows in another are
+    converted at `rates` (recorded in the notes as `currency_conversion`), or refused.
 
     Returns the table and notes for the plan's assumptions: rows that cannot be used are
     counted by reason, never silently dropped.
@@ -224,25 +302,62 @@ def node_types(
         skipped["no capacity left after overhead and headroom"] = int(too_small.sum())
     rows = rows[~too_small]
 
-    if currency is not None:
-        other = rows["currency"].str.casefold() != currency.casefold()
-        if other.any():
-            skipped[f"currency other than {currency}"] = int(other.sum())
-        rows = rows[~other]
-    currencies = sorted(set(rows["currency"]) - {""})
-    if len(currencies) > 1:
-        raise CatalogueError(
-            f"the candidate instance types are priced in several currencies ({', '.join(currencies)}): "
-            "choose one with the currency option"
-        )
-
+    rows, target, used = _in_one_currency(rows, price[rows.index], currency, rates or Rates())
+    if used:
+        notes["currency_conversion"] = used
     # The same provider type listed twice (several environments): keep its cheapest row.
     rows = rows.sort_values(["price_units", "provider", "instance_type", "catalogue_row"], kind="stable")
     duplicated = rows.duplicated(["provider_uuid", "instance_type_uuid"], keep="first")
     if duplicated.any():
         skipped["duplicate provider x instance type"] = int(duplicated.sum())
     rows = rows[~duplicated].reset_index(drop=True)
+    if "price_note" in catalogue.columns:  # provenance (illustrative rows, negotiated prices), per candidate
+        own = catalogue["price_note"].astype("string").to_numpy()[rows["catalogue_row"].to_numpy()]
+        notes["price_notes"] = {
+            str(u): str(n) for u, n in zip(rows["instance_type_uuid"], own, strict=True) if not pd.isna(n) and n
+        }
     notes["skipped_rows"] = skipped
     notes["candidate_types"] = len(rows)
-    notes["currency"] = currencies[0] if currencies else (currency or "EUR")
+    notes["currency"] = target
     return rows, notes
+
+
+def _in_one_currency(
+    rows: pd.DataFrame, price: pd.Series, currency: str | None, rates: Rates
+) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """Candidates priced in one currency: `currency` (else the rows' only one), others converted at `rates`.
+
+    Prices in different currencies are never added: without a rate for every one, this is an error
+    naming the currencies, their providers and the setting that fixes it.
+    """
+    found = sorted(set(rows["currency"]) - {""})
+    target = (currency or (found[0] if len(found) == 1 else "EUR" if not found else "")).upper()
+    if not target:
+        raise CatalogueError(
+            f"the candidate instance types are priced in several currencies ({', '.join(found)}): "
+            "choose the plan's currency (--currency) and give the rates under [currency] rates in the config file"
+        )
+    used: dict[str, str] = {}
+    missing: list[str] = []
+    factor = pd.Series(1.0, index=rows.index)
+    for code in (c for c in found if c.upper() != target):
+        mask = rows["currency"] == code
+        rate = rates.rate(code.upper(), target)
+        if rate is None:
+            providers = ", ".join(sorted(set(rows.loc[mask, "provider"])))
+            missing.append(f"{code} ({int(mask.sum())} types of {providers})")
+            continue
+        factor[mask] = rate
+        used[code] = rates.describe(code.upper(), target)
+    if missing:
+        pairs = ", ".join(f'"{m.split()[0]}/{target}" = ...' for m in missing)
+        raise CatalogueError(
+            f"the plan is in {target} but candidate instance types are priced in {'; '.join(missing)}: "
+            f"prices in different currencies are never added; give the rates under [currency] rates in the "
+            f"config file ({pairs}), choose another plan currency with --currency, or leave those providers out"
+        )
+    if used:
+        converted = price.to_numpy(dtype=np.float64) * factor.to_numpy(dtype=np.float64)
+        rows = rows.assign(price_units=np.round(converted * MONEY_SCALE).astype(np.int64), currency=target)
+    rows.loc[:, "currency"] = target
+    return rows, target, used

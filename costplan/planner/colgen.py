@@ -22,14 +22,16 @@ from typing import Any
 
 import numpy as np
 
-from costplan.planner._solve import Model
+from costplan.planner._solve import Model, work
 from costplan.planner.problem import IntArray, Packing, Problem
 from costplan.plans import MONEY_SCALE
 
 MAX_ROUNDS = 200
 COLUMNS_PER_ROUND = 60
 EXACT_PRICING = 4  # types priced exactly per round, besides the focus types
-PRICING_TIME = 0.2
+PRICING_NODES = 100  # branch-and-bound nodes per exact pricing knapsack
+PRICING_CEILING = 1.0  # seconds: only a ceiling
+MASTER_NODES = 2_000  # branch-and-bound nodes of the restricted master MILP
 
 
 @dataclass
@@ -41,9 +43,15 @@ class ColumnGeneration:
 
 
 def generate(
-    problem: Problem, *, deadline: float, incumbent: Packing | None, focus: IntArray | None = None
+    problem: Problem,
+    *,
+    deadline: float,
+    incumbent: Packing | None,
+    focus: IntArray | None = None,
+    work_limit: float = math.inf,
 ) -> ColumnGeneration:
-    """Column generation until no improving pattern is found (or time runs out), then the RMP."""
+    """Column generation until no improving pattern is found (or `work_limit`, solver work, is
+    used up; the deadline is a ceiling), then the RMP."""
     types: list[int] = []
     columns: list[IntArray] = []
     seen: set[bytes] = set()
@@ -70,7 +78,7 @@ def generate(
     bound = -math.inf
     rounds = 0
     duals = np.zeros(problem.n_groups)
-    while rounds < MAX_ROUNDS and time.monotonic() < deadline:
+    while rounds < MAX_ROUNDS and time.monotonic() < deadline and work() < work_limit:
         rounds += 1
         lp = _master(problem, types, columns, integer=False, time_limit=max(0.05, deadline - time.monotonic()))
         if lp is None:
@@ -86,7 +94,7 @@ def generate(
         for t in sorted(chosen):
             if time.monotonic() >= deadline:
                 break
-            exact = _price_exact(problem, duals, t, min(PRICING_TIME, deadline - time.monotonic()))
+            exact = _price_exact(problem, duals, t, min(PRICING_CEILING, deadline - time.monotonic()))
             if exact is not None:
                 priced.append((t, exact, float(problem.price[t] - duals @ exact)))
         for t, a, reduced in sorted(priced, key=lambda item: item[2])[:COLUMNS_PER_ROUND]:
@@ -118,7 +126,7 @@ def _master(problem: Problem, types: list[int], columns: list[IntArray], *, inte
     rows = m.add_rows(problem.n_groups, lo=problem.demand)
     g, j = np.nonzero(a)
     m.add_coeffs(rows[g], lam[j], a[g, j])
-    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, mip_rel_gap=1e-4)
+    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, mip_rel_gap=1e-4, node_limit=MASTER_NODES)
     if integer:
         return None if sol.x is None else np.round(sol.x).astype(np.int64)
     if sol.status != "optimal" or sol.row_duals is None:
@@ -169,7 +177,7 @@ def _price_exact(problem: Problem, duals: np.ndarray, t: int, time_limit: float)
     rows = m.add_rows(2, hi=[float(problem.cap_cpu[t]), float(problem.cap_mem[t])])
     m.add_coeffs(rows[0], a, problem.cpu[groups])
     m.add_coeffs(rows[1], a, problem.mem[groups])
-    sol = m.solve(time_limit=max(0.01, time_limit), mip_rel_gap=1e-3)
+    sol = m.solve(time_limit=max(0.01, time_limit), mip_rel_gap=1e-3, node_limit=PRICING_NODES)
     if sol.x is None:
         return None
     pattern = np.zeros(problem.n_groups, dtype=np.int64)

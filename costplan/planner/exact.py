@@ -81,6 +81,7 @@ def repack(
     start: Packing | None = None,
     time_limit: float,
     seed: int = 0,
+    node_limit: int | None = None,
 ) -> Repack:
     """Solve the compact model for `demand` over `slot_types` (sorted, one entry per slot)."""
     bins = open_bins or OpenBins.none(problem.n_groups)
@@ -136,7 +137,7 @@ def repack(
     hint = None
     if start is not None and not len(bins.free_cpu):
         hint = _start_vector(m.num_vars, start, slot_types, groups, gx, bx, y, x)
-    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, start=hint, seed=seed)
+    sol = m.solve(time_limit=time_limit, mip_abs_gap=0.5 / MONEY_SCALE, start=hint, seed=seed, node_limit=node_limit)
     return _read(problem, sol, slot_types, groups, gx, bx, gw, ew, y, x, w, len(bins.free_cpu))
 
 

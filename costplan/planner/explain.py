@@ -81,7 +81,7 @@ def summary(
         "No cheaper plan exists (proven)."
         if gap <= 0
         else f"At most {gap:.2%} above the cheapest possible plan "
-        f"(proven lower bound {from_units(bound_units):,.2f} {currency}).",
+        f"(proven lower bound {bound_units // 100 / 100:,.2f} {currency}).",  # to the cent, rounded down
     ]
     if (
         baseline is not None

@@ -109,8 +109,12 @@ def add_spares(
     names: dict[int, str],
     *,
     max_pools: int | None,
+    pools: IntArray | None = None,
 ) -> tuple[Layout, int]:
-    """N+1: add empty spare nodes until losing any one node leaves every replica placeable."""
+    """N+1: add empty spare nodes until losing any one node leaves every replica placeable.
+
+    `pools` are the node types the whole plan already uses (its other layouts too): under
+    `max_pools` a spare may open a new pool only while the plan's pools stay within the cap."""
     price = types_table["price_units"].to_numpy(dtype=np.int64)
     cap_cpu = types_table["cpu_mhz"].to_numpy(dtype=np.int64)
     cap_mem = types_table["memory_mb"].to_numpy(dtype=np.int64)
@@ -128,7 +132,7 @@ def add_spares(
         load_mem = cluster.mem @ layout.counts[:, failing]
         absorbs = (load_cpu[:, None] <= cap_cpu[None, :]) & (load_mem[:, None] <= cap_mem[None, :])
         absorbs &= (hosted @ (~every.eligible).astype(np.int64)) == 0
-        used = np.unique(layout.types)
+        used = np.union1d(layout.types, pools if pools is not None else [])
         if max_pools is not None and len(used) >= max_pools:
             absorbs &= np.isin(np.arange(len(types_table)), used)[None, :]
         covered = absorbs.sum(axis=0)

@@ -15,11 +15,13 @@ import time
 
 import numpy as np
 
+from costplan.planner._solve import work
 from costplan.planner.exact import OpenBins, repack, slot_limits
 from costplan.planner.greedy import fractional_cost
 from costplan.planner.problem import IntArray, Packing, Problem
 
-MOVE_TIME = 0.5  # seconds per re-packing MILP
+MOVE_NODES = 200  # branch-and-bound nodes per re-packing MILP (a work limit: reproducible)
+MOVE_CEILING = 2.0  # seconds: only a ceiling, the node limit normally stops a move first
 CANDIDATE_TYPES = 6
 OPEN_BINS = 4
 
@@ -32,13 +34,15 @@ def improve(
     stop_below: float,
     rng: np.random.Generator,
     max_moves: int | None = None,
+    work_limit: int | None = None,
 ) -> Packing:
-    """Run moves until the deadline, `max_moves`, or cost <= `stop_below` (a target from the bound)."""
+    """Run moves until `work_limit` (solver work, `_solve.work`), `max_moves`, or cost <= `stop_below`
+    (a target from the bound); the deadline is only a ceiling."""
     best = packing.drop_empty()
     moves = 0
     failures = 0
     while time.monotonic() < deadline and best.cost(problem) > stop_below and best.n_nodes >= 1:
-        if max_moves is not None and moves >= max_moves:
+        if (max_moves is not None and moves >= max_moves) or (work_limit is not None and work() >= work_limit):
             break
         moves += 1
         size = int(rng.integers(2, 7)) if failures < 50 else int(rng.integers(4, 9))
@@ -103,7 +107,7 @@ def _move(
     slot_types = np.repeat(candidates, limits[candidates])
     if len(slot_types) == 0:
         return None
-    budget = min(MOVE_TIME, deadline - time.monotonic())
+    budget = min(MOVE_CEILING, deadline - time.monotonic())
     result = repack(
         problem,
         demand,
@@ -113,6 +117,7 @@ def _move(
         pools_left=pools_left,
         counted_new=counted_new,
         time_limit=budget,
+        node_limit=MOVE_NODES,
         seed=int(rng.integers(1 << 30)),
     )
     if result.nodes is None or result.into_open is None or result.cost_units >= removed_cost:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from costplan.currency import Rates
 from costplan.errors import ConfigError
 from costplan.planner.capacity import CapacityModel
 
@@ -29,6 +30,8 @@ class PlanOptions:
     - `providers` / `exclude_providers`: provider names (any case) or uuids.
     - `environment_uuid`: only that environment's catalogue rows are candidates.
     - `pool_prefix`: pools are named `<prefix>-<provider>-<type>`.
+    - `currency` / `currency_rates`: the plan's currency (default: the candidates' only one) and the
+      rates that convert candidates priced in another; without a rate, mixed currencies are refused.
     - `plan_peak`: also place the `count_max` demand to set each pool's `count_max`.
     - `landing`: the scheduler stage (`costplan.planner.landing`) searches for the cheapest plan on
       which the platform's scheduler (Nomad's, simulated `landing_runs` times from `landing_seed`)
@@ -49,6 +52,7 @@ class PlanOptions:
     environment_uuid: str | None = None
     pool_prefix: str = DEFAULT_POOL_PREFIX
     currency: str | None = None
+    currency_rates: Rates = field(default_factory=Rates)
     plan_peak: bool = True
     seed: int = 0
     landing: float = DEFAULT_LANDING
@@ -85,6 +89,7 @@ class PlanOptions:
             "environment_uuid": self.environment_uuid,
             "pool_prefix": self.pool_prefix,
             "currency": self.currency,
+            "currency_rates": {f"{a}/{b}": r for (a, b), r in sorted(self.currency_rates.pairs.items())},
             "plan_peak": self.plan_peak,
             "seed": self.seed,
             "landing": self.landing,

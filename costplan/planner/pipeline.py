@@ -22,14 +22,14 @@ from costplan.planner import explain
 from costplan.planner.assemble import build_nodes, build_pools, pool_names
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
 from costplan.planner.bounds import integral, lp_bound
-from costplan.planner.capacity import check_provider_options, node_types
+from costplan.planner.capacity import check_provider_options, node_types, single_environment
 from costplan.planner.greedy import class_types, ffd
 from costplan.planner.landing import Landed, land, one_pool_per_service, unstaged
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
 from costplan.planner.problem import Packing, Problem, build_problem
 from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
-from costplan.planner.search import SearchResult, solve
+from costplan.planner.search import SearchResult, solve, stderr_progress
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
     Explanations,
@@ -56,6 +56,7 @@ SEARCH_SHARE = {(True, True): 0.5, (True, False): 0.6, (False, True): 0.7, (Fals
 LANDING_SHARE = 0.7  # the scheduler stage (it keeps time for the estimates after it itself)
 TAIL_ESTIMATES = 1.5  # the plan's full estimate after the stage, and a margin for assembling and verifying
 PEAK_SHARE = 0.6  # the peak plan
+PEAK_EFFORT = 0.21  # the peak search's work, as a share of the time limit (reproducible plans)
 ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
 
 
@@ -157,14 +158,22 @@ def _candidates(catalogue: pd.DataFrame, specs: Sequence[ServiceSpec], options: 
         providers=options.providers,
         exclude_providers=options.exclude_providers,
     )
+    environment_uuid, chosen = options.environment_uuid, None
+    if environment_uuid is None:  # one environment per plan: pools of several could not be provisioned
+        environment_uuid, chosen = single_environment(
+            catalogue, specs, options.capacity, providers=options.providers, exclude_providers=options.exclude_providers
+        )
     types, notes = node_types(
         catalogue,
         options.capacity,
-        environment_uuid=options.environment_uuid,
+        environment_uuid=environment_uuid,
         providers=options.providers,
         exclude_providers=options.exclude_providers,
         currency=options.currency,
+        rates=options.currency_rates,
     )
+    if chosen:
+        notes["environment"] = chosen
     if types.empty:
         skipped = ", ".join(f"{k}: {v}" for k, v in notes["skipped_rows"].items()) or "none left after the filters"
         raise InfeasiblePlan(f"no usable node type in the catalogue ({skipped})")
@@ -193,7 +202,14 @@ def _search(
     """Stage 4: the cheapest packing of the count_min demand (and N+1 spares, if asked for)."""
     types, names = candidates.types, candidates.names
     counts_min = [s.count_min for s in specs]
-    result = _solve(base, time_limit=max(0.2, deadline - time.monotonic()), options=options, starts=starts.listed())
+    share = SEARCH_SHARE[options.landing > 0, options.plan_peak and any(s.count_max != s.count_min for s in specs)]
+    result = _solve(
+        base,
+        time_limit=max(0.2, deadline - time.monotonic()),
+        options=options,
+        starts=starts.listed(),
+        effort=options.time_limit * share,
+    )
     layout = from_packing(base, result.packing, len(specs), counts_min).canonical(names)
     spares = 0
     with_spares: dict[str, tuple[int, str]] = {}
@@ -251,6 +267,7 @@ def _peak(
         time_limit=max(0.2, deadline - time.monotonic()),
         options=options,
         starts=[(start, "first-fit decreasing")],
+        effort=options.time_limit * PEAK_EFFORT,
     )
     layout = from_packing(problem, result.packing, len(specs), counts_max)
     if options.n_plus_one:
@@ -349,10 +366,24 @@ def _assemble(
 
 
 def _solve(
-    problem: Problem, *, time_limit: float, options: PlanOptions, starts: Sequence[tuple[Packing | None, str]]
+    problem: Problem,
+    *,
+    time_limit: float,
+    options: PlanOptions,
+    starts: Sequence[tuple[Packing | None, str]],
+    effort: float,
 ) -> SearchResult:
+    """`effort` fixes the search's work (reproducible plans); `time_limit` is only its ceiling."""
     try:
-        return solve(problem, time_limit=time_limit, target_gap=options.target_gap, seed=options.seed, starts=starts)
+        return solve(
+            problem,
+            time_limit=time_limit,
+            target_gap=options.target_gap,
+            seed=options.seed,
+            starts=starts,
+            effort=effort,
+            progress=stderr_progress(),
+        )
     except PlanningError:
         raise
     except RuntimeError as exc:
@@ -441,7 +472,7 @@ def _provider_alternatives(
     if len(providers) <= 1:
         return []
     out = []
-    budget = min(ALTERNATIVE_TIME, max(0.0, deadline - time.monotonic()) / len(providers))
+    budget = min(ALTERNATIVE_TIME, options.time_limit * 0.075 / len(providers))  # effort: reproducible
     for provider in providers:
         keep = (types["provider"].astype(str) == provider).to_numpy()
         try:
@@ -452,13 +483,21 @@ def _provider_alternatives(
             out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
             continue
         start = ffd(problem, class_types(problem))
-        if budget < MIN_ALTERNATIVE_TIME:
+        ceiling = min(budget * 2, max(0.0, deadline - time.monotonic()) * 0.5 / len(providers))
+        if ceiling < MIN_ALTERNATIVE_TIME:  # the time limit covers the whole call
             note = "not planned: the time limit was spent (first-fit decreasing shown)"
             cost = None if start is None else start.cost(problem)
             out.append(explain.alternative("single_provider", provider, cost, plan_units, method="ffd", note=note))
             continue
         try:
-            found = solve(problem, time_limit=budget, target_gap=0.01, seed=options.seed, starts=[(start, "ffd")])
+            found = solve(
+                problem,
+                time_limit=ceiling,
+                target_gap=0.01,
+                seed=options.seed,
+                starts=[(start, "ffd")],
+                effort=budget,
+            )
         except (RuntimeError, PlanningError) as exc:
             out.append(explain.alternative("single_provider", provider, None, plan_units, method="", note=str(exc)))
             continue

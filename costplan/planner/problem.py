@@ -71,7 +71,7 @@ class Problem:
         )
 
 
-def _per_node(cpu: IntArray, mem: IntArray, spread: BoolArray, cap_cpu: IntArray, cap_mem: IntArray) -> IntArray:
+def per_node(cpu: IntArray, mem: IntArray, spread: BoolArray, cap_cpu: IntArray, cap_mem: IntArray) -> IntArray:
     """How many replicas of each group fit one node of each type by capacity and spread alone."""
     with np.errstate(divide="ignore"):
         by_cpu = np.where(cpu[:, None] > 0, cap_cpu[None, :] // np.maximum(cpu, 1)[:, None], BIG)
@@ -106,10 +106,11 @@ def build_problem(
                 [matches_provider(s.providers, p, u) for p, u in zip(provider, provider_uuid, strict=True)], dtype=bool
             )
             if not ok.any():
-                raise InfeasiblePlan(
-                    f"service {s.name!r}: no candidate node type from provider(s) {', '.join(s.providers)}"
+                raise InfeasiblePlan(  # also the note of a per-provider alternative: name the service's providers
+                    f"service {s.name!r} may only run on {' or '.join(s.providers)}, "
+                    "and no candidate node type is from there"
                 )
-        per = _per_node(
+        per = per_node(
             np.asarray([s.cpu_mhz], dtype=np.int64),
             np.asarray([s.memory_mb], dtype=np.int64),
             np.asarray([s.spread]),
@@ -146,7 +147,7 @@ def build_problem(
     demand = np.asarray([sum(counts_of[i] for i in m) for m in members], dtype=np.int64)
     spread_of = np.asarray([services[m[0]].spread for m in members], dtype=bool)
     ok_matrix = np.asarray([ok_of[m[0]] for m in members], dtype=bool).reshape(len(members), n_types)
-    per = _per_node(cpu, mem, spread_of, cap_cpu, cap_mem)
+    per = per_node(cpu, mem, spread_of, cap_cpu, cap_mem)
     kmax = np.where(ok_matrix, np.minimum(per, np.maximum(demand, 1)[:, None]), 0).astype(np.int64)
     return Problem(
         cpu=cpu,

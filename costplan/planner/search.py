@@ -4,9 +4,9 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
 
 1. drop dominated node types (exact: never needed);
 2. starting plans: the greedy baselines and the best single-type plan (passed in);
-3. bounds: the aggregate LP (dual certificate; its duals also price every replica), then the
-   node-count MILP;
-4. small instances: the compact MILP, warm-started, until proven optimal;
+3. bounds: the aggregate LP (dual certificate; its duals also price every replica);
+4. small instances: the arc-flow model (`arcflow`), which usually proves the optimum at once;
+   then the node-count MILP (a bound), and the compact MILP, warm-started;
 5. medium ones: pack along the node-count MILP's solution (and variants with a little slack),
    the restricted compact MILP, re-packing over column-generation patterns (restricted master
    MILP);
@@ -18,24 +18,32 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
 from __future__ import annotations
 
 import math
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from costplan.planner import colgen, lns, svc
+from costplan.planner import _solve, arcflow, colgen, lns, svc
 from costplan.planner.bounds import Bound, effective_capacity, integral, lp_bound, node_count_bound
 from costplan.planner.exact import repack, slot_limits
 from costplan.planner.greedy import downsize, empty_nodes, fractional_cost, pack_targeted, round_flows
 from costplan.planner.problem import BoolArray, Packing, Problem, dominated_types
+from costplan.plans import MONEY_SCALE
 
+ARCFLOW_REPLICAS = 200  # replicas up to which the arc-flow model is tried (if its graph is small)
+ARCFLOW_NODES = 1_000  # its branch-and-bound node limit per MILP (a work limit: reproducible)
+WORK_PER_SECOND = 15_000  # solver work (`_solve.work`) per nominal second; a value-correction pass on the large
+# benchmark instance is ~80,000 work, documented as 3-5 s on a quiet 2-core machine (~20,000/s)
+NODE_WORK = 10  # solver work of one branch-and-bound node, roughly (node limits from the work left)
+MIN_NODES = 20
 EXACT_SIZE = 6_000  # slot x group pairs up to which the full compact MILP is tried (small cases)
 RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
 LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
 GAP_TOLERANCE = 1e-9
-FINISH_MARGIN = 0.1  # seconds (at most) kept back from the time limit
+FINISH_MARGIN = 0.3  # seconds (at most) kept back from the time limit: solver overrun on a loaded machine
 SVC_RESERVE = 0.12  # share of the time left after value correction kept for re-packing (LNS)
 
 
@@ -83,11 +91,32 @@ def solve(
     target_gap: float = 0.0,
     seed: int = 0,
     starts: Sequence[tuple[Packing | None, str]] = (),
+    effort: float | None = None,
+    progress: Progress | None = None,
 ) -> SearchResult:
-    """The cheapest packing found for `problem` in `time_limit` seconds, with a proven bound."""
+    """The cheapest packing found for `problem`, with a proven bound.
+
+    The search's work is limited by counts (`effort` nominal seconds, default `time_limit`, turned
+    into solver work by `WORK_PER_SECOND`), so the same inputs and seed give the same plan on any
+    machine; `time_limit` is a ceiling, and `stats["time_limit_bound"]` says when it decided.
+    """
     began = time.monotonic()
+    budget = WORK_PER_SECOND * (time_limit if effort is None else effort)
+    work_start, timeouts_start = _solve.work(), _solve.timeouts()
+
+    def report(phase: str) -> None:
+        if progress is not None:
+            progress(phase, best.cost, integral(bound.units))
+
+    def work_left() -> float:
+        return max(0.0, budget - (_solve.work() - work_start))
+
+    def nodes(fraction: float) -> int:
+        """A node limit for one MILP: its share of the work left (a node costs ~`NODE_WORK`)."""
+        return max(MIN_NODES, int(fraction * work_left() / NODE_WORK))
+
     # A little slack for the last solver call's overrun and the final checks: never late.
-    deadline = began + time_limit - min(FINISH_MARGIN, 0.02 * time_limit)
+    deadline = began + time_limit - min(FINISH_MARGIN, 0.05 * time_limit)
     rng = np.random.default_rng(seed)
     if not problem.demand.any():
         return SearchResult(Packing.empty(problem.n_groups), 0, 0.0, "empty demand", "empty demand")
@@ -106,19 +135,44 @@ def solve(
     capacity = effective_capacity(work)
     lp = bound = lp_bound(work, capacity)
     stats["lp_bound"] = integral(bound.units)
-    nc = node_count_bound(
-        work, time_limit=_share(deadline, 0.25), known_bound=bound.units, incumbent=best.cost, capacity=capacity
-    )
-    if nc.units > bound.units:
-        bound = nc
-    stats["node_count_bound"] = integral(nc.units)
 
     def gap_ok() -> bool:
         b = integral(bound.units)
         return best.cost <= b + GAP_TOLERANCE or (best.cost - b) <= target_gap * best.cost
 
+    report("starting plans and aggregate LP bound")
+
+    # Small instances: the arc-flow model usually proves the optimum at once.
+    graph = arcflow.build_graph(work) if int(work.demand.sum()) <= ARCFLOW_REPLICAS else None
+    if graph is not None:
+        flow = arcflow.solve(
+            work, graph, start=best.packing, time_limit=_share(deadline, 0.5), node_limit=ARCFLOW_NODES, seed=seed
+        )
+        best.offer(flow.packing, "arc-flow MILP")
+        stats["arcflow"] = {"status": flow.status, "arcs": len(graph.tail), "vertices": graph.n_vertices}
+        if flow.bound_units > bound.units:
+            method = "arc-flow model (proven optimal)" if flow.status == "optimal" else "arc-flow LP"
+            bound = Bound(flow.bound_units, method)
+
+        report("arc-flow model")
+
+    nc = Bound(-math.inf, "node-count MILP (not needed)")
+    if not gap_ok():
+        nc = node_count_bound(
+            work,
+            time_limit=_share(deadline, 0.25),
+            known_bound=bound.units,
+            incumbent=best.cost,
+            capacity=capacity,
+            node_limit=nodes(0.25),
+        )
+        if nc.units > bound.units:
+            bound = nc
+        stats["node_count_bound"] = integral(nc.units)
+        report("node-count bound")
+
     # A plan along the node-count solution, and along variants with a little slack.
-    if nc.x is not None:
+    if nc.x is not None and not gap_ok():
         best.offer(_polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc))), "node-count MILP + packing")
     large = _restricted_size(work, nc, best.packing, best.cost) > LARGE_SIZE
     if large and not gap_ok():
@@ -131,14 +185,16 @@ def solve(
             rng=rng,
             types=_svc_types(work, nc, best.packing),
             stop_below=_target(bound, target_gap),
+            work_limit=int(_solve.work() + (1.0 - SVC_RESERVE) * work_left()),
         )
         stats["svc_passes"] = found.passes
         if found.packing is not None:
             best.offer(downsize(work, found.packing), "sequential value correction")
+        report("sequential value correction")
     for scale in () if large else (0.97, 0.93):
         if gap_ok() or time.monotonic() > deadline - 0.1:
             break
-        variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale)
+        variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale, node_limit=nodes(0.1))
         if variant.x is not None:
             best.offer(_polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant))), "slack packing")
 
@@ -164,10 +220,12 @@ def solve(
             start=best.packing,
             time_limit=_share(deadline, 0.8 if exact else 0.6),
             seed=seed,
+            node_limit=nodes(0.8 if exact else 0.5),
         )
         if result.nodes is not None:
             best.offer(result.nodes, "compact MILP" if exact else "restricted compact MILP")
         stats["compact"] = {"status": result.status, "exact": exact, "slots": int(limits.sum())}
+        report("compact MILP")
         if exact:
             exact_bound = min(result.bound_units, best.cost)
             if result.status == "optimal" and result.nodes is not None:
@@ -182,24 +240,58 @@ def solve(
     # Medium ones: patterns from column generation, re-combined by the restricted master MILP.
     if not large and not gap_ok() and time.monotonic() < deadline - 0.2:
         focus = np.flatnonzero(np.round(nc.x) > 0) if nc.x is not None else None
-        cg = colgen.generate(work, deadline=_share_abs(deadline, 0.2), incumbent=best.packing, focus=focus)
+        cg = colgen.generate(
+            work,
+            deadline=_share_abs(deadline, 0.2),
+            incumbent=best.packing,
+            focus=focus,
+            work_limit=_solve.work() + 0.2 * work_left(),
+        )
         stats["colgen"] = cg.stats
         if cg.bound_units > bound.units:
             bound = Bound(cg.bound_units, cg.bound_method)
         if not gap_ok():
             best.offer(_polish(work, cg.packing) if cg.packing is not None else None, "restricted master MILP")
+        report("column generation")
 
     # Large-neighbourhood search polishes the incumbent.
     if best.packing is not None and not gap_ok():
-        improved = lns.improve(work, best.packing, deadline=deadline, stop_below=_target(bound, target_gap), rng=rng)
+        improved = lns.improve(
+            work,
+            best.packing,
+            deadline=deadline,
+            stop_below=_target(bound, target_gap),
+            rng=rng,
+            work_limit=int(work_start + budget),
+        )
         best.offer(improved, best.method + " + LNS")
+        report("large-neighbourhood search")
 
     if best.packing is None:
         raise RuntimeError("no packing found")  # unreachable: the starts always include a baseline
     b = min(integral(bound.units), float(best.cost))
-    stats["seconds"] = round(time.monotonic() - began, 3)
+    stats["work"] = _solve.work() - work_start
+    stats["time_limit_bound"] = _solve.timeouts() > timeouts_start or time.monotonic() >= deadline
     packing = Packing(keep[best.packing.types], best.packing.counts)
     return SearchResult(packing, int(best.cost), b, bound.method, best.method, stats)
+
+
+Progress = Callable[[str, float, float], None]  # (phase done, incumbent cost, bound), money units
+
+
+def stderr_progress() -> Progress | None:
+    """A progress printer on stderr when it is a terminal (phase, incumbent, bound, gap), else None."""
+    if not sys.stderr.isatty():
+        return None
+    began = time.monotonic()
+
+    def show(phase: str, cost: float, bound: float) -> None:
+        gap = f"{(cost - bound) / cost:.2%}" if math.isfinite(cost) and cost > 0 and math.isfinite(bound) else "-"
+        plan = f"{cost / MONEY_SCALE:,.2f}" if math.isfinite(cost) else "-"
+        low = f"{bound / MONEY_SCALE:,.2f}" if math.isfinite(bound) else "-"
+        print(f"[{time.monotonic() - began:6.1f}s] {phase}: plan {plan}, bound {low}, gap {gap}", file=sys.stderr)
+
+    return show
 
 
 def _svc_types(problem: Problem, nc: Bound, incumbent: Packing | None) -> BoolArray | None:

@@ -33,14 +33,18 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from costplan.planner._solve import Model
+from costplan.planner._solve import Model, work
 from costplan.planner.greedy import class_types, place
 from costplan.planner.problem import BoolArray, IntArray, Packing, Problem
 from costplan.plans import MONEY_SCALE
 
 FloatArray = npt.NDArray[np.float64]
 
-KNAPSACK_TIME = 0.02  # seconds per knapsack MILP (a near-optimal pattern is enough)
+KNAPSACK_NODES = 50  # branch-and-bound nodes per knapsack MILP (a near-optimal pattern is enough)
+# Seconds per knapsack MILP. Not a mere ceiling: HiGHS's root on a 100-variable knapsack can take a
+# second where 0.02 s already gives a near-optimal pattern, and no count limit stops the root. So
+# this path is time-sliced (not reproducible); `_solve.timeouts` makes the plan say so.
+KNAPSACK_TIME = 0.02
 KNAPSACK_GAP = 1e-4
 BIG_PREMIUM = 0.5  # first pass: value x (1 + premium x its share of the cheapest efficient node)
 CORRECTION = 0.5  # weight of the newest pass in the corrected values
@@ -68,25 +72,32 @@ def improve(
     types: BoolArray | None = None,
     max_passes: int | None = None,
     stop_below: float = -math.inf,
+    work_limit: int | None = None,
 ) -> Result:
     """Sequential passes with value correction until the deadline; the cheapest packing found.
 
     `values[g]` is what one replica of group g is worth and `reduced[t]` what a node of type t
     costs beyond the value of its capacity (LP duals: no node is worth more than its price).
-    `types` limits the node types used (all by default). Stops early at cost <= `stop_below`.
+    `types` limits the node types used (all by default). Stops early at cost <= `stop_below`, and
+    before a pass that would not fit in `work_limit` (solver work, `_solve.work`); the deadline is
+    only a ceiling.
     """
     base = _floor_values(problem, values)
     usable = np.ones(problem.n_types, dtype=bool) if types is None else np.asarray(types, dtype=bool)
     current = base * (1.0 + BIG_PREMIUM * base / _typical_node(problem, base, usable, reduced))
     best: Packing | None = None
     history: list[int] = []
-    took = 0.0
+    took, seconds = 0, 0.0
+    limit = work_limit if work_limit is not None else math.inf
     while time.monotonic() < deadline and (max_passes is None or len(history) < max_passes):
-        if best is not None and (best.cost(problem) <= stop_below or deadline - time.monotonic() < 0.8 * took):
-            break  # good enough, or another pass would not finish (its greedy rest is never better)
-        started = time.monotonic()
-        packing = sequential(problem, current, deadline=deadline, types=usable, seed=int(rng.integers(1 << 30)))
-        took = time.monotonic() - started
+        late = deadline - time.monotonic() < 0.8 * seconds  # the ceiling: a pass that would not finish
+        if best is not None and (best.cost(problem) <= stop_below or work() + 0.8 * took > limit or late):
+            break  # good enough, or another pass would not fit (its greedy rest is never better)
+        started, clock = work(), time.monotonic()
+        packing = sequential(
+            problem, current, deadline=deadline, types=usable, seed=int(rng.integers(1 << 30)), work_limit=limit
+        )
+        took, seconds = work() - started, time.monotonic() - clock
         if packing is None:
             break
         cost = packing.cost(problem)
@@ -110,10 +121,16 @@ def corrected(problem: Problem, base: FloatArray, current: FloatArray, packing: 
 
 
 def sequential(
-    problem: Problem, values: FloatArray, *, deadline: float, types: BoolArray | None = None, seed: int = 0
+    problem: Problem,
+    values: FloatArray,
+    *,
+    deadline: float,
+    types: BoolArray | None = None,
+    seed: int = 0,
+    work_limit: float = math.inf,
 ) -> Packing | None:
     """One pass: buy the best pattern (value per price) as often as the replicas left allow,
-    until all are placed. If the deadline passes first, the rest is packed greedily."""
+    until all are placed. If the work limit (or the deadline) comes first, the rest is packed greedily."""
     left = problem.demand.copy()
     usable = np.ones(problem.n_types, dtype=bool) if types is None else types
     bounds = _pattern_bounds(problem, values) / np.maximum(problem.price, 1)
@@ -128,7 +145,7 @@ def sequential(
     node_counts: list[IntArray] = []
     while left.any():
         chosen = None
-        while heap and time.monotonic() < deadline:
+        while heap and time.monotonic() < deadline and work() < work_limit:
             key, t, _, pattern = heapq.heappop(heap)
             if pattern is not None and (pattern <= left).all():
                 chosen = (key, t, pattern)
@@ -183,7 +200,7 @@ def _knapsack(
     m.add_coeffs(rows[1], a, sizes_mem)
     start = None if previous is None else np.minimum(previous, left)[groups].astype(np.float64)
     limit = min(KNAPSACK_TIME, deadline - time.monotonic())
-    sol = m.solve(time_limit=limit, mip_rel_gap=KNAPSACK_GAP, start=start, seed=seed)
+    sol = m.solve(time_limit=limit, mip_rel_gap=KNAPSACK_GAP, start=start, seed=seed, node_limit=KNAPSACK_NODES)
     pattern = np.zeros(problem.n_groups, dtype=np.int64)
     if sol.x is not None:
         pattern[groups] = np.clip(np.round(sol.x).astype(np.int64), 0, upper)

@@ -40,6 +40,18 @@ def verify_plan(plan: Plan | Mapping[str, Any], *, estimate_placement: bool = Tr
         raise PlanVerificationError("plan fails verification: " + "; ".join(problems[:MAX_REPORTED]) + more)
 
 
+def bound_problems(plan: Plan) -> list[str]:
+    """The bound, the gap and the status must agree with the cost: checkable on any plan, even one without nodes."""
+    out = []
+    if to_units(plan.lower_bound) > to_units(plan.monthly_cost):
+        out.append(f"lower_bound {plan.lower_bound} exceeds monthly_cost {plan.monthly_cost}")
+    if abs(plan.gap - relative_gap(plan.monthly_cost, plan.lower_bound)) > 1e-6:
+        out.append(f"gap {plan.gap} does not match cost and bound")
+    if plan.status == "optimal" and to_units(plan.lower_bound) != to_units(plan.monthly_cost):
+        out.append("status is optimal but the bound does not meet the cost")
+    return out
+
+
 def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True) -> list[str]:
     out: list[str] = []
     services = {s.name: s for s in plan.services}
@@ -75,13 +87,7 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
     if to_units(plan.monthly_cost) != total:
         out.append(f"monthly_cost {plan.monthly_cost} != sum of pool costs {total / 10_000}")
 
-    # Bound and status.
-    if to_units(plan.lower_bound) > to_units(plan.monthly_cost):
-        out.append(f"lower_bound {plan.lower_bound} exceeds monthly_cost {plan.monthly_cost}")
-    if abs(plan.gap - relative_gap(plan.monthly_cost, plan.lower_bound)) > 1e-6:
-        out.append(f"gap {plan.gap} does not match cost and bound")
-    if plan.status == "optimal" and to_units(plan.lower_bound) != to_units(plan.monthly_cost):
-        out.append("status is optimal but the bound does not meet the cost")
+    out += bound_problems(plan)
 
     # Options that constrain every pool.
     allowed = [str(x) for x in options.get("providers") or []]

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from costplan.errors import InputError
+from costplan.errors import InputError, PlanVerificationError
 from costplan.plans import Plan, from_units, to_units
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read and check a plan file: InputError naming the file and the field if malformed or tampered."""
+    """Read and check a plan file: InputError naming the file and the field if malformed or tampered.
+
+    Every command that reads a plan (provision, destroy, report plan) comes through here, so a
+    hand-edited plan (a cost below its proven bound, a pool that no longer fits) is refused with
+    one message everywhere: `check_plan`'s arithmetic first, then the planner's full verification
+    (a plan written by hand, without nodes, gets the checks that need no nodes: bound, gap, status).
+    """
+    from costplan.planner.verify import bound_problems, verify_plan
+
     plan = Plan.load(path)
     check_plan(plan, source=str(path))
+    try:
+        if plan.nodes:
+            verify_plan(plan)
+        elif problems := bound_problems(plan):
+            raise PlanVerificationError("plan fails verification: " + "; ".join(problems))
+    except PlanVerificationError as error:
+        raise InputError(f"{path}: {error} (the plan was edited or is damaged: plan again)") from None
     return plan
 
 

@@ -41,7 +41,9 @@ def _catalogue_lookup(
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     if catalogue is None:
         return {}, []
-    rows = records(catalogue.frame, ("instance_type_uuid", "vcpus", "memory_gb", "monthly_price", "collected_at"))
+    rows = records(
+        catalogue.frame, ("instance_type_uuid", "vcpus", "memory_gb", "monthly_price", "collected_at", "price_note")
+    )
     by_uuid = {str(r["instance_type_uuid"]): r for r in rows if r.get("instance_type_uuid")}
     return by_uuid, rows
 
@@ -50,6 +52,7 @@ def _pool_rows(
     plan: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_uuid: Mapping[str, Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     explained = {str(e.get("pool")): e for e in records((plan.get("explanations") or {}).get("pools")) if e.get("pool")}
+    price_notes = as_mapping(as_mapping(as_mapping(plan.get("assumptions")).get("catalogue")).get("price_notes"))
     pools = []
     for raw in records(plan.get("pools")):
         name = str(pick(raw, "name", default=""))
@@ -101,6 +104,7 @@ def _pool_rows(
                 "idle": idle,
                 "tags": [str(t) for t in raw.get("tags") or ()],
                 "hosts": dict(explanation.get("hosts") or {}),
+                "price_note": price_notes.get(str(raw.get("instance_type_uuid"))) or listed.get("price_note"),
             }
         )
     return pools
@@ -286,7 +290,7 @@ def plan_context(
             }
         )
 
-    assumptions = dict(data.get("assumptions") or {})
+    assumptions = _readable_money(dict(data.get("assumptions") or {}), currency)
     diff = _diff(pools, current, by_uuid) if current is not None else None
     explanations = as_mapping(data.get("explanations")) if isinstance(data.get("explanations"), Mapping) else {}
     return {
@@ -319,6 +323,9 @@ def plan_context(
         "alternatives": alternatives,
         "placement": placement,
         "summary": str(explanations.get("summary") or ""),
+        "conversions": [
+            str(v) for v in as_mapping(as_mapping(assumptions.get("catalogue")).get("currency_conversion")).values()
+        ],
         "bound_explanation": str(explanations.get("bound") or ""),
         "assumptions": assumptions,
         "extra_assumptions": None,
@@ -369,6 +376,26 @@ def _landing(raw: Any) -> dict[str, Any] | None:
         "deterministic_lands": raw.get("deterministic_lands"),
         "note": str(raw.get("note") or ""),
     }
+
+
+MONEY_UNITS = 10_000  # the solver's figures are in 1/10,000 of the currency (plans.MONEY_SCALE)
+
+
+def _readable_money(assumptions: dict[str, Any], currency: str) -> dict[str, Any]:
+    """The solver's bounds (`lp_bound`, `bound_units`, ...) are integers of 1/10,000: shown as money per month."""
+
+    def convert(value: Any, key: str = "") -> Any:
+        if isinstance(value, Mapping):
+            return {k: convert(v, str(k)) for k, v in value.items()}
+        number = to_float(value)
+        if key.endswith(("_bound", "_units")) and number is not None:
+            return f"{number / MONEY_UNITS:,.2f} {currency}/month"
+        return value
+
+    solver = assumptions.get("solver")
+    if isinstance(solver, Mapping):
+        assumptions["solver"] = convert(solver)
+    return assumptions
 
 
 def header_assumptions(assumptions: Mapping[str, Any], limit: int = 4) -> list[str]:

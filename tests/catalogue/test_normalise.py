@@ -6,13 +6,14 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from costplan.errors import ConfigError
 from costplan.models import CATALOGUE_COLUMNS, CATALOGUE_DTYPES, InstanceType
 from costplan.normalise import (
     EXTRA_DTYPES,
+    MAX_MONTHLY_PRICE,
     QUALITY_COLUMNS,
     PriceRules,
     ProviderTypes,
@@ -56,10 +57,22 @@ def test_totals_to_the_cent_do_not_drift() -> None:
 @settings(max_examples=200, deadline=None)
 @given(cost=st.integers(1, 10**9), factor=st.sampled_from([100, 1000, 10_000, 1_000_000]))
 def test_stored_price_is_the_exact_decimal(cost: int, factor: int) -> None:
+    assume(cost * 720 / factor <= MAX_MONTHLY_PRICE)  # beyond it a row is a data error (tested below)
     frame, quality = build(instance_type("t", "t", cost=cost, priceFactor=factor, monthlyPrice=cost * 720))
     assert quality.empty
     assert Decimal(repr(float(frame.at[0, "hourly_price"]))) == Decimal(cost) / Decimal(factor)
     assert Decimal(repr(float(frame.at[0, "monthly_price"]))) == Decimal(cost * 720) / Decimal(factor)
+
+
+@pytest.mark.parametrize(
+    ("fields", "check"),
+    [({"vCPUs": 10**9}, "bad_vcpus"), ({"memory": 10**9}, "bad_memory"),
+     ({"onDemandCost": 10**30, "monthlyPrice": 720 * 10**30}, "bad_price")],
+)
+def test_rows_beyond_any_machine_or_price_are_kept_out(fields: dict[str, int], check: str) -> None:
+    """1e9 vCPUs once ran the planner out of memory (exit 70): now a data-quality row."""
+    frame, quality = build(dict(B2S, **fields))
+    assert frame.empty and quality["check"].tolist() == [check]
 
 
 def test_monthly_falls_back_to_hourly_times_720() -> None:

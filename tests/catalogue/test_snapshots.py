@@ -154,11 +154,41 @@ def test_load_a_hand_made_csv(tmp_path: Path) -> None:
         2.8125,
     )
     assert rows.at["rack-small", "list_monthly_price"] == 40.0 and set(rows["currency"]) == {"USD"}
-    assert rows["provider_uuid"].isna().all() and rows["collected_at"].isna().all()
+    assert rows["provider_uuid"].nunique() == 1 and rows["instance_type_uuid"].nunique() == 2
+    assert rows["collected_at"].isna().all()
     assert {c: str(catalogue.frame[c].dtype) for c in catalogue.frame.columns} == FRAME_DTYPES
     assert catalogue.quality["instance_type"].tolist() == ["broken"]
     assert "vcpus is zero" in catalogue.quality.at[0, "problem"]
     assert catalogue.collected_at is None and catalogue.source == f"catalogue file {path}"
+
+
+FOUR_ROWS = """provider,instance_type,vcpus,memory_gb,monthly_price
+Acme,small,2,4,20
+Acme,medium,4,8,38
+Acme,large,8,16,70
+Other,big,16,64,150
+"""
+
+
+def test_hand_made_rows_without_uuids_stay_distinct_and_plan(tmp_path: Path) -> None:
+    """Without uuid columns the planner once kept only the cheapest row ("duplicate provider x type")."""
+    from costplan.models import ServiceSpec
+    from costplan.planner import PlanOptions, make_plan
+
+    path = tmp_path / "what-if.csv"
+    path.write_text(FOUR_ROWS, encoding="utf-8")
+    catalogue = load_catalogue(path)
+    frame = catalogue.frame
+    assert len(frame) == 4 and frame["instance_type_uuid"].nunique() == 4
+    assert frame["provider_uuid"].nunique() == 2
+    assert (frame["price_note"] == "uuids derived from the names (uuid5)").all()
+    assert any("4 rows" in n and "uuid5" in n for n in catalogue.notices)
+    assert load_catalogue(path).frame["instance_type_uuid"].tolist() == frame["instance_type_uuid"].tolist()
+    pinned = ServiceSpec("api", 3, 3, 1500, 2000, providers=("Acme",))
+    plan = make_plan(frame, [pinned], PlanOptions(time_limit=5))
+    assert plan.assumptions["catalogue"]["candidate_types"] == 4
+    assert "duplicate provider x instance type" not in plan.assumptions["catalogue"]["skipped_rows"]
+    assert {p.provider for p in plan.pools} == {"Acme"}
 
 
 def test_load_hand_made_json_with_prices(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ DOCUMENTED_HOST = "https://api.layerops.com"
 REPO = Path(__file__).resolve().parents[2]
 # Keys the emulator adds on purpose (the brief asks for errorMessage on pool status).
 EXTRA_KEYS = {"pool_status": {"$": {"errorMessage"}}}
+# Instance types may carry their currency and a price note (the documented rows stay verbatim).
+OPTIONAL_KEYS = {"list_instance_types": {"$[]": {"currency", "priceNote"}}}
 # Values that cannot match: the seed has 2 environments, an instance's createdAt is "now".
 VOLATILE = {
     "list_workspaces": {"$.totalAssociatedEnvironments"},
@@ -88,20 +90,27 @@ def kind(value: Any) -> str:
     return {str: "string", list: "array", dict: "object"}[type(value)]
 
 
-def assert_same_shape(actual: Any, expected: Any, path: str = "$", extra: dict[str, set[str]] | None = None) -> None:
-    """Keys equal (plus allowed extras), value types equal, list elements shaped like the
-    documented ones, recursively."""
-    extra = extra or {}
+def assert_same_shape(
+    actual: Any,
+    expected: Any,
+    path: str = "$",
+    extra: dict[str, set[str]] | None = None,
+    optional: dict[str, set[str]] | None = None,
+) -> None:
+    """Keys equal (plus allowed extras, plus optional ones), value types equal, list elements
+    shaped like the documented ones, recursively."""
+    extra, optional = extra or {}, optional or {}
     assert kind(actual) == kind(expected), f"{path}: {kind(actual)} != documented {kind(expected)}"
     if isinstance(expected, dict):
         allowed = set(expected) | extra.get(path, set())
-        assert set(actual) == allowed, f"{path}: keys {sorted(set(actual) ^ allowed)} differ"
+        keys = set(actual) - optional.get(path, set())
+        assert keys == allowed, f"{path}: keys {sorted(keys ^ allowed)} differ"
         for key in expected:
-            assert_same_shape(actual[key], expected[key], f"{path}.{key}", extra)
+            assert_same_shape(actual[key], expected[key], f"{path}.{key}", extra, optional)
     elif isinstance(expected, list) and expected:
         assert actual, f"{path}: empty list, documented has elements"
         for index, item in enumerate(actual):
-            assert_same_shape(item, expected[min(index, len(expected) - 1)], f"{path}[]", extra)
+            assert_same_shape(item, expected[min(index, len(expected) - 1)], f"{path}[]", extra, optional)
 
 
 def value_differences(actual: Any, expected: Any, path: str = "$") -> list[str]:
@@ -170,7 +179,8 @@ def test_the_documented_curl_commands_answer_as_documented(reading: str) -> None
             assert response.status_code == expected_status, (example["name"], response.text)
             assert response.headers["content-type"].startswith("application/json")
             body = response.json()
-            assert_same_shape(body, example["response"], extra=EXTRA_KEYS.get(example["name"]))
+            name = example["name"]
+            assert_same_shape(body, example["response"], extra=EXTRA_KEYS.get(name), optional=OPTIONAL_KEYS.get(name))
             differences = set(value_differences(body, example["response"]))
             assert differences <= VOLATILE.get(example["name"], set()), (example["name"], sorted(differences))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from costplan.errors import InfeasiblePlan
@@ -47,7 +47,6 @@ def instances(draw: Any) -> tuple[Any, list[Any], PlanOptions]:
     return catalogue(rows), services, options
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_every_plan_verifies_and_is_bounded(instance: tuple[Any, list[Any], PlanOptions]) -> None:
     cat, services, options = instance
@@ -67,7 +66,6 @@ def test_every_plan_verifies_and_is_bounded(instance: tuple[Any, list[Any], Plan
         assert plan.lower_bound == plan.monthly_cost
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_bound_never_exceeds_a_longer_search(instance: tuple[Any, list[Any], PlanOptions]) -> None:
     """A bound is a bound: no plan, however found, costs less than any proven bound."""

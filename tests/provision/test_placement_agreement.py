@@ -53,6 +53,7 @@ def test_the_emulator_lands_every_replica_on_the_plan_pools(
     from costplan.config import Secret, Settings
     from costplan.planner import PlanOptions, make_plan
     from costplan.provisioner.realised import realised
+    from costplan.sandbox import sandbox_rates
     from tests.conftest import EXAMPLE_KEY
 
     # The emulator's deterministic spread-first scheduler: every replica must land there. The
@@ -62,7 +63,8 @@ def test_the_emulator_lands_every_replica_on_the_plan_pools(
     services: Sequence[ServiceSpec] = (
         example_services() if demand == "example" else random_services(int(demand.split("-")[1]))
     )
-    plan = make_plan(collect(settings).frame, services, PlanOptions(time_limit=5, environment_uuid=PROD))
+    options = PlanOptions(time_limit=5, environment_uuid=PROD, currency="EUR", currency_rates=sandbox_rates())
+    plan = make_plan(collect(settings).frame, services, options)
     assert plan.placement_check is not None and plan.placement_check.succeeds
     provisioner = provisioner_for(emulator.base_url)
     result = provisioner.apply(plan, PROD, with_services=True)

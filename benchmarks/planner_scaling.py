@@ -1,0 +1,103 @@
+"""Planner scaling: wall time and peak memory of whole `make_plan` runs at 1k / 3k / 10k / 30k services.
+
+    python benchmarks/planner_scaling.py                          # 1000 3000 10000 30000, 30 s limit
+    python benchmarks/planner_scaling.py --services 1000 3000 --time-limit 10
+
+Services have 1-4 replicas each (up to 6 at peak), on a 300-type synthetic catalogue
+(`planner_instances`). Each size runs in its own process, so its peak RSS is its own. The
+promise checked: time within the limit + 10 %, peak memory under 1.5 GB. Placeability repair
+is off (as in planner_bench.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run_one(n_services: int, time_limit: float, seed: int) -> dict[str, object]:
+    """One plan in this process (called in a child process by `main`)."""
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent))
+    import numpy as np
+    from planner_instances import synthetic_catalogue
+
+    from costplan.models import ServiceSpec
+    from costplan.planner import PlanOptions, make_plan
+
+    rng = np.random.default_rng(seed)
+    catalogue = synthetic_catalogue(300, 10, seed)
+    services = []
+    for i in range(n_services):
+        count = int(rng.integers(1, 5))
+        services.append(
+            ServiceSpec(
+                name=f"svc-{i:05d}",
+                count_min=count,
+                count_max=min(6, count + int(rng.integers(0, 3))),
+                cpu_mhz=int(rng.choice([100, 250, 500, 1000, 2000])),
+                memory_mb=int(rng.choice([128, 256, 512, 1024, 2048, 4096])),
+                spread=bool(rng.random() < 0.2),
+            )
+        )
+    began = time.perf_counter()
+    plan = make_plan(catalogue, services, PlanOptions(time_limit=time_limit, ensure_placement=False, seed=seed))
+    seconds = time.perf_counter() - began
+    return {
+        "services": n_services,
+        "replicas": sum(s.count_min for s in services),
+        "seconds": seconds,
+        "cost": plan.monthly_cost,
+        "gap": plan.gap,
+        "time_limit_bound": plan.assumptions["solver"]["stats"].get("time_limit_bound"),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--services", type=int, nargs="*", default=[1000, 3000, 10000, 30000])
+    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(run_one(args.child, args.time_limit, args.seed)))
+        return
+    print(
+        f"{'services':>8} {'replicas':>8} {'time s':>8} {'limit+10%':>9} {'peak MB':>8} {'gap':>7} "
+        f"{'clock bound':>11} {'ok':>3}"
+    )
+    for n in args.services:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            str(n),
+            "--time-limit",
+            str(args.time_limit),
+            "--seed",
+            str(args.seed),
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            print(f"{n:>8} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        ok = r["seconds"] <= 1.1 * args.time_limit and r["peak_mb"] < 1536
+        print(
+            f"{r['services']:>8} {r['replicas']:>8} {r['seconds']:>8.1f} {1.1 * args.time_limit:>9.1f} "
+            f"{r['peak_mb']:>8.0f} {r['gap']:>7.2%} {str(r['time_limit_bound']):>11} {'yes' if ok else 'NO':>3}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
