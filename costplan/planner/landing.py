@@ -273,7 +273,8 @@ def land(
     judge = _Judge(types, specs, options, deadline, names)
     packing_cost = layout.cost(types)
     screened: list[_Judged] = []
-    candidates = _candidates(types, specs, layout)  # all at the packing's cost: the first that lands wins
+    # All at the packing's cost: the first that lands wins.
+    candidates = _candidates(types, specs, layout, options.max_pools)
     for config in candidates[:BASE_CANDIDATES]:
         screened.append(judge.screen(config))
         if judge.meets(screened[-1]) or not judge.time_left():
@@ -294,9 +295,13 @@ def land(
     if uniform is not None and (best is None or uniform.cost < best.cost):
         best = _confirm(judge, [uniform]) or best
     note = ""
-    if best is None:
+    per_service = _per_service(types, specs)
+    if best is None and (options.max_pools is None or len(per_service.pool_types) <= options.max_pools):
         note = "no candidate met the target within the time limit: one pool per service (lands on every run)"
-        best = judge.run(_per_service(types, specs), options.landing_runs, autoscale=False)
+        best = judge.run(per_service, options.landing_runs, autoscale=False)
+    elif best is None:
+        best = max(screened, key=lambda j: (j.landing.probability, -j.cost))
+        note = f"target not met in time within max_pools: the candidate that lands most ({best.config.label})"
     elif best.landing.runs < options.landing_runs:
         best = judge.run(best.config, options.landing_runs, autoscale=False)
     landed = _landed(types, names, specs, best, packing_cost, options, deadline)
@@ -353,7 +358,9 @@ def _shared(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -
     return replace(config, order=_default_order(types, specs, config))
 
 
-def _candidates(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> list[_Config]:
+def _candidates(
+    types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, max_pools: int | None = None
+) -> list[_Config]:
     shared = _shared(types, specs, layout)
     kinds = shared.pool_types
     packed = []
@@ -364,7 +371,7 @@ def _candidates(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layou
         packed.append(tuple(mine) or shared.allowed[s])
     out = [shared, replace(shared, label="packed types", allowed=tuple(packed))]
     n_nodes = len(layout.types)
-    if 1 < n_nodes <= PER_NODE_MAX:
+    if 1 < n_nodes <= PER_NODE_MAX and max_pools is None:  # a pool per node: more pools than types
         nodes = tuple(
             tuple(sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n)))
             or tuple(n for n in range(n_nodes) if _eligible(types, spec, int(layout.types[n])))
@@ -567,12 +574,21 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
         if not failing:  # those runs all landed, the screening did not: grow the worst service's pool
             failing = [max(range(len(judge.specs)), key=lambda s: judge.failures(current, s))]
             missing[failing[0]] = 1
-        t = judge.overflow_type(boost * missing / max(failed_runs, 1), failing)
-        if t is None:
-            return None
-        pool = len(config.pool_types)
-        allowed = tuple((*pools, pool) if s in failing else pools for s, pools in enumerate(config.allowed))
-        grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed).with_node(pool)
+        cap = judge.options.max_pools
+        if cap is not None and len(config.pool_types) >= cap:  # no new pool: the worst service's own grows
+            worst = max(failing, key=lambda s: (missing[s], -s))
+            spec = judge.specs[worst]
+            fits = [p for p in config.allowed[worst] if _fits(judge.types, config.pool_types[p], spec)]
+            if not fits:
+                return None
+            grown = config.with_node(fits[0])
+        else:
+            t = judge.overflow_type(boost * missing / max(failed_runs, 1), failing)
+            if t is None:
+                return None
+            pool = len(config.pool_types)
+            allowed = tuple((*pools, pool) if s in failing else pools for s, pools in enumerate(config.allowed))
+            grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed).with_node(pool)
         current = judge.screen(replace(grown, label=f"{start.config.label} + overflow nodes"))
     return None
 

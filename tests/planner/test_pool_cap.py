@@ -20,9 +20,9 @@ SERVICES = [service("s0", 0, 1000, 256, count_max=1, spread=True), service("s1",
 
 
 @pytest.mark.parametrize("max_pools", [1, 2])
-@pytest.mark.parametrize("ensure_placement", [False, True])
-def test_n_plus_one_keeps_max_pools(max_pools: int, ensure_placement: bool) -> None:
-    options = PlanOptions(time_limit=2, n_plus_one=True, max_pools=max_pools, ensure_placement=ensure_placement)
+@pytest.mark.parametrize("landing", [0.0, 0.99])
+def test_n_plus_one_keeps_max_pools(max_pools: int, landing: float) -> None:
+    options = PlanOptions(time_limit=2, n_plus_one=True, max_pools=max_pools, landing=landing)
     plan = make_plan(catalogue(ROWS), SERVICES, options)
     assert len(plan.pools) <= max_pools
     verify_plan(plan.to_dict())
