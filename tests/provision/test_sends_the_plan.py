@@ -33,11 +33,13 @@ def test_the_service_requests_carry_the_plan_pools_and_order(
     from costplan.config import Secret, Settings
     from costplan.demand import example_services
     from costplan.planner import PlanOptions, make_plan
+    from costplan.sandbox import sandbox_rates
     from tests.conftest import EXAMPLE_KEY
 
     emulator = serve_emulator(provision_seconds=0.02)
     settings = Settings(api_url=emulator.base_url, api_key=Secret(EXAMPLE_KEY), data_dir=tmp_path)
-    plan = make_plan(collect(settings).frame, example_services(), PlanOptions(time_limit=5, environment_uuid=PROD))
+    options = PlanOptions(time_limit=5, environment_uuid=PROD, currency="EUR", currency_rates=sandbox_rates())
+    plan = make_plan(collect(settings).frame, example_services(), options)
     recording = Recording()
     provisioner = provisioner_for(emulator.base_url, transport=recording)
     assert provisioner.apply(plan, PROD, with_services=True).ok
