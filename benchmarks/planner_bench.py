@@ -10,7 +10,8 @@ Seeds start at 100 by default: fresh instances, not the ones the search was firs
 (0-4). Targets (2-core machine): small proven optimal in < 1 s; medium gap <= 1 % in 10 s;
 large gap <= 1 % in 30 s; never more expensive than either baseline. Times are whole
 `make_plan` runs (baseline and peak plans, alternatives, verification). The targets are about
-the search, so placeability repair is off unless `--ensure-placement` is given.
+the search, so the scheduler stage is off (`--landing 0`) unless `--landing P` is given
+(`benchmarks/landing_bench.py` puts both side by side).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10, help="instances per size (default 10)")
     parser.add_argument("--first-seed", type=int, default=100, help="seed of the first instance of each size")
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per instance (default per size)")
-    parser.add_argument("--ensure-placement", action="store_true", help="also repair plans for the scheduler")
+    parser.add_argument("--landing", type=float, default=0.0, help="scheduler-stage landing target (default 0: off)")
     args = parser.parse_args()
 
     header = (
@@ -59,7 +60,7 @@ def main() -> None:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             instance = make_instance(size, seed)
             options = PlanOptions(
-                time_limit=args.time_limit or TIME_LIMITS[size], ensure_placement=args.ensure_placement
+                time_limit=args.time_limit or TIME_LIMITS[size], landing=args.landing
             )
             began = time.perf_counter()
             plan = make_plan(instance.catalogue, instance.services, options)

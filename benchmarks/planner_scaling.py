@@ -48,7 +48,7 @@ def run_one(n_services: int, time_limit: float, seed: int) -> dict[str, object]:
             )
         )
     began = time.perf_counter()
-    plan = make_plan(catalogue, services, PlanOptions(time_limit=time_limit, ensure_placement=False, seed=seed))
+    plan = make_plan(catalogue, services, PlanOptions(time_limit=time_limit, landing=0, seed=seed))
     seconds = time.perf_counter() - began
     return {
         "services": n_services,

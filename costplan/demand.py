@@ -1,6 +1,6 @@
 """The demand: services specs (YAML or JSON) read into `ServiceSpec`s, validated with clear errors.
 
-The spec format is DESIGN.md section 4:
+The spec format:
 
 ```yaml
 services:

@@ -4,7 +4,7 @@ Planner modules state their models with `Model` (variables, rows, coefficients a
 arrays, the way the maths reads) and get back a `Solution`. Bounds are reported only from
 what the status proves: an LP at optimality, or a MIP whose optimality certificate we set
 ourselves (`mip_abs_gap`); a time-limited MIP's dual bound is passed on as `dual_bound`
-and never trusted here, since the HiGHS field has been seen stale (DESIGN.md section 5).
+and never trusted here, since the HiGHS field has been seen stale (docs/planner.md section 3).
 Each solve uses a fresh solver instance, so no state leaks from one model to the next.
 
 Reproducibility: with one thread and a fixed seed HiGHS gives the same answer for the same model

@@ -1,6 +1,6 @@
 """Large-neighbourhood search: remove a few nodes, re-pack their replicas exactly, keep it if cheaper.
 
-Measured on instances of this shape (DESIGN.md section 5), this is what closes most of the
+Measured on instances of this shape (docs/planner.md section 3), this is what closes most of the
 gap left by constructive packing. One move:
 
 1. pick 2-6 nodes (by idle cost, at random, or nodes of one type);
