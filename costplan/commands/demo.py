@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from costplan.commands._shared import App, notice_line, pass_app
-from costplan.commands.plan import landing_option
+from costplan.commands.plan import landing
 
 # The documentation's "Prod" environment (Azure, Google Cloud Platform, Scaleway).
 DEMO_ENVIRONMENT = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
@@ -28,14 +28,7 @@ DEMO_ENVIRONMENT = "e7b73b16-7931-4878-944f-bdb97c5b1d85"
     show_default=True,
     help="Planner time limit, seconds.",
 )
-@click.option(
-    "--landing",
-    type=float,
-    callback=landing_option,
-    default=0.99,
-    show_default=True,
-    help="Share of simulated scheduler runs on which every replica must land.",
-)
+@landing
 @pass_app
 def demo(app: App, out_dir: str, time_limit: float, landing: float) -> None:
     """Collect, plan, provision and report, all against a fresh built-in emulator.

@@ -39,6 +39,16 @@ def landing_option(ctx: click.Context, param: click.Parameter, value: float) -> 
     return value
 
 
+landing = click.option(
+    "--landing",
+    type=float,
+    callback=landing_option,
+    default=0.99,
+    show_default=True,
+    help="Share of simulated scheduler runs on which every replica must land (0: the packing alone).",
+)
+
+
 @click.command()
 @click.argument("services_file", type=click.Path(dir_okay=False))
 @click.option(
@@ -61,14 +71,7 @@ def landing_option(ctx: click.Context, param: click.Parameter, value: float) -> 
     "--target-gap", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0, help="Stop at this proven gap."
 )
 @click.option("--n-plus-one", is_flag=True, help="Losing any one node must leave every replica placeable.")
-@click.option(
-    "--landing",
-    type=float,
-    callback=landing_option,
-    default=0.99,
-    show_default=True,
-    help="Share of simulated scheduler runs on which every replica must land (0: the packing alone).",
-)
+@landing
 @click.option(
     "--landing-runs", type=click.IntRange(min=1), default=200, show_default=True, help="Seeded scheduler runs."
 )
