@@ -27,10 +27,9 @@ def emulator() -> None:
 @click.option("--provision-seconds", type=float, help="Seconds a new pool's instances take to start.")
 @click.option(
     "--scheduler",
-    type=click.Choice(["nomad", "best-fit", "spread-first"]),
+    type=click.Choice(["nomad", "best-fit"]),
     help="How replicas are placed: nomad (Nomad's service scheduler: seeded shuffle, log2 limit, soft "
-    "anti-affinity; the default, also COSTPLAN_EMULATOR_SCHEDULER), best-fit (every node scored, deterministic) "
-    "or spread-first (best-fit with strict anti-affinity: the planner's model before its scheduler stage).",
+    "anti-affinity; the default, also COSTPLAN_EMULATOR_SCHEDULER) or best-fit (every node scored, deterministic).",
 )
 @click.option(
     "--seed", type=int, help="Seed of the nomad scheduler's shuffles (also COSTPLAN_EMULATOR_SEED; default 0)."

@@ -88,8 +88,8 @@ class EmulatorConfig:
     fail_pool_rate: float = 0.0
     fail_seed: int = 0
     # Scheduling (placement.py): "nomad" (Nomad's service scheduler, each evaluation's shuffle
-    # seeded from ``seed`` and the evaluation's number), "best-fit" (deterministic: every node
-    # scored) or "spread-first" (best-fit with strict anti-affinity, the planner's older model).
+    # seeded from ``seed`` and the evaluation's number) or "best-fit" (deterministic: every node
+    # scored).
     scheduler: str = NOMAD
     seed: int = 0
     done_reading: str = DONE_READINGS[0]

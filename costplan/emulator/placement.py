@@ -23,9 +23,6 @@ group). The rules, each from hashicorp/nomad:
 
 The ``best-fit`` scheduler is the deterministic comparison: every eligible node that fits
 is scored (no shuffle, no limit), same score, ties to the first node in the given order.
-``spread-first`` is the emulator's rule before issue 9, which the planner still simulates
-until its scheduler stage lands: best-fit by binpack alone, among the nodes without a
-replica of the service when any fits (strict anti-affinity).
 :func:`simulate` runs whole submissions (and optional autoscaling) in-process.
 """
 
@@ -43,8 +40,7 @@ CPU = "cpu"
 MEMORY = "memory"
 NOMAD = "nomad"
 BEST_FIT = "best-fit"
-SPREAD_FIRST = "spread-first"
-SCHEDULERS = (NOMAD, BEST_FIT, SPREAD_FIRST)
+SCHEDULERS = (NOMAD, BEST_FIT)
 BINPACK_MAX_FIT = 18.0  # rank.go binPackingMaxFitScore
 SKIP_SCORE_THRESHOLD = 0.0  # stack.go skipScoreThreshold
 MAX_SKIP = 3  # stack.go maxSkip
@@ -286,32 +282,12 @@ def place_best_fit(nodes: list[Node], service: Service, missing: int) -> Outcome
     return Outcome(placed, 0)
 
 
-def place_spread_first(nodes: list[Node], service: Service, missing: int) -> Outcome:
-    """Best-fit by binpack, preferring nodes without a replica of the service (strict)."""
-    placed: list[str] = []
-    for index in range(missing):
-        metrics = _Metrics()
-        fits: list[Option] = []
-        source = _fitting(functools.partial(next, iter(nodes), None), service, metrics)
-        while (option := source()) is not None:
-            fits.append((option[1].binpack(service.cpu, service.memory), option[1]))
-        apart = [o for o in fits if not o[1].jobs[service.name]]
-        best = first_max(functools.partial(next, iter(apart or fits), None))
-        if best is None:
-            return metrics.outcome(placed, missing - index)
-        best[1].reserve(service.name, service.cpu, service.memory)
-        placed.append(best[1].uuid)
-    return Outcome(placed, 0)
-
-
 def evaluate(
     nodes: list[Node], service: Service, missing: int, *, scheduler: str, seed: int, evaluation: int
 ) -> Outcome:
     """Place up to ``missing`` replicas of ``service`` on the ready ``nodes`` (creation order)."""
     if scheduler == BEST_FIT:
         return place_best_fit(nodes, service, missing)
-    if scheduler == SPREAD_FIRST:
-        return place_spread_first(nodes, service, missing)
     if scheduler != NOMAD:
         raise ValueError(f"unknown scheduler {scheduler!r} (known: {', '.join(SCHEDULERS)})")
     base = sorted(nodes, key=lambda n: n.rank)  # stable: equal ranks keep the given order

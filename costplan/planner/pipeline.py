@@ -83,6 +83,7 @@ class _Candidates:
     types: pd.DataFrame  # usable node types (capacity after overhead), one row each
     notes: dict[str, Any]
     names: dict[int, str]  # node-type row -> its pool's name
+    environment_uuid: str | None  # the plan's environment (asked for, chosen, or the candidates' only one)
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,8 @@ def _candidates(catalogue: pd.DataFrame, specs: Sequence[ServiceSpec], options: 
     if types.empty:
         skipped = ", ".join(f"{k}: {v}" for k, v in notes["skipped_rows"].items()) or "none left after the filters"
         raise InfeasiblePlan(f"no usable node type in the catalogue ({skipped})")
-    return _Candidates(types, notes, pool_names(options.pool_prefix, types, range(len(types))))
+    names = pool_names(options.pool_prefix, types, range(len(types)))
+    return _Candidates(types, notes, names, environment_uuid or _single_environment(types))
 
 
 def _bound(base: Problem) -> float:
@@ -332,7 +334,7 @@ def _assemble(
         gap=relative_gap(monthly_cost, lower_bound),
         status="optimal" if bound_units >= cost_units else "feasible",
         currency=currency,
-        environment_uuid=options.environment_uuid or _single_environment(types),
+        environment_uuid=candidates.environment_uuid,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         pools=pools,
         nodes=nodes,

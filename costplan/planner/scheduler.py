@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -151,16 +151,7 @@ class Cluster:
 
     def with_nodes(self, pools: Sequence[int]) -> Cluster:
         """The same cluster with one more node of each of `pools` (appended: newest last)."""
-        return Cluster(
-            pools=self.pools,
-            node_pool=np.concatenate([self.node_pool, np.asarray(pools, dtype=np.int64)]),
-            names=self.names,
-            cpu=self.cpu,
-            mem=self.mem,
-            spread=self.spread,
-            service_pools=self.service_pools,
-            distinct_hosts=self.distinct_hosts,
-        )
+        return replace(self, node_pool=np.concatenate([self.node_pool, np.asarray(pools, dtype=np.int64)]))
 
 
 def may_host(spec: ServiceSpec, pool: Pool) -> bool:

@@ -26,7 +26,6 @@ from costplan.emulator.placement import (
     limit_for,
     place_best_fit,
     place_nomad,
-    place_spread_first,
     score,
     simulate,
 )
@@ -138,14 +137,6 @@ def test_anti_affinity_is_soft_a_nearly_full_node_with_a_replica_beats_an_empty_
         busy.jobs["s"] = 1
         assert score(busy, service) > score(empty, service) > 0
         assert place([empty, busy], service, 1).placed == ["busy"]
-
-
-def test_spread_first_is_the_strict_rule_the_planner_simulated_before_nomad() -> None:
-    busy, empty = node("busy", 850), node("empty", 0)
-    busy.jobs["s"] = 1
-    assert place_spread_first([busy, empty], Service("s", 50, 50, count=10), 1).placed == ["empty"]
-    pair = [node("a"), node("b")]
-    assert place_spread_first(pair, Service("t", 100, 100, count=3), 3).placed == ["a", "b", "a"]
 
 
 def test_fullness_is_of_the_capacity_left_after_the_nodes_own_reservation() -> None:
@@ -366,5 +357,5 @@ def test_serve_help_documents_the_scheduler_settings() -> None:
     from costplan.cli import cli
 
     text = CliRunner().invoke(cli, ["emulator", "serve", "--help"]).output
-    assert "--scheduler [nomad|best-fit|spread-first]" in text
+    assert "--scheduler [nomad|best-fit]" in text
     assert "COSTPLAN_EMULATOR_SCHEDULER" in text and "COSTPLAN_EMULATOR_SEED" in text

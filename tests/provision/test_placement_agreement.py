@@ -56,9 +56,8 @@ def test_the_emulator_lands_every_replica_on_the_plan_pools(
     from costplan.sandbox import sandbox_rates
     from tests.conftest import EXAMPLE_KEY
 
-    # The emulator's deterministic spread-first scheduler: every replica must land there. The
-    # scheduler-stage helper (branch `stage`) switches this test to the emulator's default, nomad.
-    emulator = serve_emulator(provision_seconds=0.02, scheduler="spread-first")
+    # The emulator's default scheduler, nomad (seeded): every replica must land there.
+    emulator = serve_emulator(provision_seconds=0.02)
     settings = Settings(api_url=emulator.base_url, api_key=Secret(EXAMPLE_KEY), data_dir=tmp_path)
     services: Sequence[ServiceSpec] = (
         example_services() if demand == "example" else random_services(int(demand.split("-")[1]))
