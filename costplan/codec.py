@@ -6,35 +6,36 @@ describes the same shape as JSON Schema (draft 2020-12): one definition, three u
 published schema cannot drift from what the code reads. Stdlib only: plan files are read by
 `provision` and `report`, which must stay light.
 
-Field metadata (`json_field(...)`) says what the type alone cannot:
+Field metadata (`field(metadata=codec.json(...))`) says what the types alone cannot:
 
 - `missing=VALUE`: older files may lack the key; it reads as VALUE (the schema does not require it);
 - `omit=VALUE`: the key is left out of the JSON when the value equals VALUE;
 - `choices=(...)`: the only values allowed (an `enum` in the schema);
-- `inside=(LIST, KEY, ITEM_KEY)`: a mapping stored inside the objects of the list field LIST,
-  each item's `ITEM_KEY` holding the value for the item's `KEY` (a plan's pools per service).
+- `inside=(LIST, KEY, ITEM_KEY)`: a mapping kept inside the objects of the list field LIST: each
+  item's ITEM_KEY holds the value for the item's KEY (a plan's pools, per service).
 
 ```python
-data = dump(plan)                       # JSON values, keys in field order
-again = load(Plan, data, source="plan.json")
-schema(Plan)                            # {"$defs": {...}, "$ref": "#/$defs/Plan"}
+data = dump_document(plan, version=1)   # JSON values, keys in field order, "version" first
+again = load_document(Plan, data, source="plan.json", kind="plan", versions=(1,))
+document_schema(Plan, version=1, title="costplan plan")
 ```
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from typing import Any, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
 from costplan.errors import InputError, problems_message, unknown_key
 
 T = TypeVar("T")
 _NOTHING: Any = dataclasses.MISSING
-_SCALARS: dict[type, tuple[str, str]] = {
+_SCALARS: dict[Any, tuple[str, str]] = {
     bool: ("boolean", "true or false"),
     int: ("integer", "an integer"),
     float: ("number", "a number"),
@@ -43,26 +44,42 @@ _SCALARS: dict[type, tuple[str, str]] = {
 }
 
 
-def json_field(
+def json(
     *,
-    default: Any = _NOTHING,
-    default_factory: Any = _NOTHING,
     missing: Any = _NOTHING,
     omit: Any = _NOTHING,
     choices: Sequence[Any] = (),
     inside: tuple[str, str, str] | None = None,
-) -> Any:
-    """A dataclass field with the JSON-side metadata described in the module docstring."""
-    meta = {"missing": missing, "omit": omit, "choices": tuple(choices), "inside": inside}
-    return dataclasses.field(default=default, default_factory=default_factory, metadata={"json": meta})
+) -> dict[str, Any]:
+    """Field metadata for the JSON side (module docstring): `field(metadata=json(missing=0.0))`."""
+    return {"json": {"missing": missing, "omit": omit, "choices": tuple(choices), "inside": inside}}
 
 
-def _meta(f: dataclasses.Field[Any], key: str) -> Any:
-    return f.metadata.get("json", {}).get(key, () if key == "choices" else None if key == "inside" else _NOTHING)
+class _Field(NamedTuple):
+    name: str
+    type: Any
+    required: bool  # no default in the dataclass and none for older files
+    missing: Any
+    omit: Any
+    choices: tuple[Any, ...]
+    inside: tuple[str, str, str] | None
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
+@functools.cache
+def _fields(cls: type) -> tuple[_Field, ...]:
+    """Each field's resolved type and JSON metadata, worked out once per class."""
+    hints = get_type_hints(cls)
+    specs = []
+    for f in dataclasses.fields(cls):
+        meta = {"missing": _NOTHING, "omit": _NOTHING, "choices": (), "inside": None, **f.metadata.get("json", {})}
+        no_default = f.default is _NOTHING and f.default_factory is _NOTHING
+        specs.append(_Field(f.name, hints[f.name], no_default and meta["missing"] is _NOTHING, **meta))
+    return tuple(specs)
+
+
+def known_keys(cls: type) -> frozenset[str]:
+    """The keys an object of `cls` may hold: its fields, less those kept inside another field."""
+    return frozenset(f.name for f in _fields(cls) if f.inside is None)
 
 
 # -- dump ------------------------------------------------------------------------------------
@@ -71,20 +88,15 @@ def _hints(cls: type) -> dict[str, Any]:
 def dump(value: Any) -> Any:
     """JSON values for `value`: dataclasses become objects (keys in field order), tuples lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            inside = _meta(f, "inside")
-            if inside is not None:
-                continue
-            omit = _meta(f, "omit")
-            if omit is not _NOTHING and item == omit:
-                continue
-            out[f.name] = dump(item)
-        for f in dataclasses.fields(value):
-            inside = _meta(f, "inside")
-            if inside is not None:
-                listed, key, item_key = inside
+        fields = _fields(type(value))
+        out = {
+            f.name: dump(getattr(value, f.name))
+            for f in fields
+            if f.inside is None and (f.omit is _NOTHING or getattr(value, f.name) != f.omit)
+        }
+        for f in fields:
+            if f.inside is not None:
+                listed, key, item_key = f.inside
                 mapping = getattr(value, f.name)
                 for entry in out[listed]:
                     entry[item_key] = dump(mapping.get(entry[key], ()))
@@ -95,7 +107,7 @@ def dump(value: Any) -> Any:
         return [dump(v) for v in value]
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
-    return str(value)  # free-form values (assumptions) survive a JSON round trip as text
+    return str(value)  # free-form values (assumptions) survive a JSON round trip, as text
 
 
 # -- load ------------------------------------------------------------------------------------
@@ -110,11 +122,8 @@ def load(cls: type[T], data: Any, *, source: str) -> T:
     return typing.cast(T, value)
 
 
-def _where(path: str) -> str:
-    return path or "the document"
-
-
 def _load(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
+    where = path or "the document"
     if tp is Any:
         return data
     if dataclasses.is_dataclass(tp):
@@ -124,107 +133,71 @@ def _load(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
         if data is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1 and not _is_scalar(inner[0]):
+        if len(inner) == 1 and inner[0] not in _SCALARS:
             return _load(inner[0], data, path, problems)
-        if len(inner) == 1:
-            scratch: list[str] = []
-            value = _load_scalar(inner[0], data, path, scratch)
-            if not scratch:
-                return value
-        problems.append(f"{_where(path)}: expected {_describe(tp)}, got {data!r}")
+        scratch: list[str] = []
+        value = _load(inner[0], data, path, scratch) if len(inner) == 1 else None
+        if len(inner) == 1 and not scratch:
+            return value
+        wanted = " or ".join(_SCALARS[a][1] if a in _SCALARS else "an object" for a in args)
+        problems.append(f"{where}: expected {wanted}, got {data!r}")
         return None
     if origin is tuple:
         if not isinstance(data, (list, tuple)):
-            problems.append(f"{_where(path)}: expected a list, got {data!r}")
+            problems.append(f"{where}: expected a list, got {data!r}")
             return ()
         return tuple(_load(args[0], item, f"{path}[{i}]", problems) for i, item in enumerate(data))
-    if origin in (Mapping, dict) or tp is dict:
+    if origin in (Mapping, dict):
         if not isinstance(data, Mapping):
-            problems.append(f"{_where(path)}: expected an object, got {type(data).__name__}")
+            problems.append(f"{where}: expected an object, got {type(data).__name__}")
             return {}
-        inner = args[1] if args else Any
-        return {str(k): _load(inner, v, f"{path}.{k}" if path else str(k), problems) for k, v in data.items()}
-    return _load_scalar(tp, data, path, problems)
-
-
-def _is_scalar(tp: Any) -> bool:
-    return tp in _SCALARS
-
-
-def _load_scalar(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
+        return {str(k): _load(args[1], v, f"{path}.{k}" if path else str(k), problems) for k, v in data.items()}
     if tp is float and isinstance(data, (int, float)) and not isinstance(data, bool) and math.isfinite(data):
         return float(data)
     if tp is int and isinstance(data, float) and data.is_integer():
         return int(data)
-    if isinstance(data, tp) and (tp is bool or not isinstance(data, bool)) and tp is not float:
+    if tp is not float and isinstance(data, tp) and (tp is bool or not isinstance(data, bool)):
         return data
-    problems.append(f"{_where(path)}: expected {_SCALARS[tp][1]}, got {data!r}")
+    problems.append(f"{where}: expected {_SCALARS[tp][1]}, got {data!r}")
     return None
-
-
-def _describe(tp: Any) -> str:
-    names = [_SCALARS[a][1] if a in _SCALARS else "an object" for a in get_args(tp)]
-    return " or ".join(names)
 
 
 def _load_dataclass(cls: type, data: Any, path: str, problems: list[str]) -> Any:
     if not isinstance(data, Mapping):
-        problems.append(f"{_where(path)}: expected an object, got {type(data).__name__}")
+        problems.append(f"{path or 'the document'}: expected an object, got {type(data).__name__}")
         return None
-    fields = dataclasses.fields(cls)
-    hints = _hints(cls)
-    known = {f.name for f in fields if _meta(f, "inside") is None}
-    problems.extend(unknown_key(str(k), known, path or "the top level") for k in data if k not in known)
-    values: dict[str, Any] = {}
     found = len(problems)
+    known = known_keys(cls)
+    problems.extend(unknown_key(str(k), known, path or "the top level") for k in data if k not in known)
     data = dict(data)
-    for f in fields:
-        if _meta(f, "inside") is not None:  # taken out of the list's items before they are read
-            listed, key, item_key = _meta(f, "inside")
-            where = f"{path}.{listed}" if path else listed
-            values[f.name] = _load_inside(hints[f.name], data.get(listed), key, item_key, where, problems)
-            if isinstance(data.get(listed), list):
-                data[listed] = [_without(item, item_key) for item in data[listed]]
-    for f in fields:
+    values: dict[str, Any] = {}
+    for f in _fields(cls):
+        if f.inside is not None:  # taken out of the list's items before they are read
+            listed, key, item_key = f.inside
+            items = data.get(listed)
+            if isinstance(items, list):
+                values[f.name] = {
+                    str(item.get(key)): _load(f.type.__args__[1], item[item_key], f"{listed}[{i}].{item_key}", problems)
+                    for i, item in enumerate(items)
+                    if isinstance(item, Mapping) and item_key in item
+                }
+                data[listed] = [
+                    {k: v for k, v in i.items() if k != item_key} if isinstance(i, Mapping) else i for i in items
+                ]
+    for f in _fields(cls):
         where = f"{path}.{f.name}" if path else f.name
-        if _meta(f, "inside") is not None:
+        if f.inside is not None:
             continue
         if f.name not in data:
-            missing = _meta(f, "missing")
-            if missing is not _NOTHING:
-                values[f.name] = missing
-            elif f.default is _NOTHING and f.default_factory is _NOTHING:
+            if f.required:
                 problems.append(f"{where}: missing")
+            elif f.missing is not _NOTHING:
+                values[f.name] = f.missing
             continue
-        value = _load(hints[f.name], data[f.name], where, problems)
-        choices = _meta(f, "choices")
-        if choices and value not in choices:
-            problems.append(f"{where} must be one of {', '.join(map(str, choices))}, got {data[f.name]!r}")
-        values[f.name] = value
-    if len(problems) > found:
-        return None
-    return cls(**values)
-
-
-def _load_inside(tp: Any, items: Any, key: str, item_key: str, path: str, problems: list[str]) -> Any:
-    """The `inside` mapping: each list item's `item_key`, keyed by its `key` (items that have one)."""
-    if not isinstance(items, list):
-        return {}
-    inner = get_args(tp)[1]
-    return {
-        str(item.get(key)): _load(inner, item[item_key], f"{path}[{i}].{item_key}", problems)
-        for i, item in enumerate(items)
-        if isinstance(item, Mapping) and item_key in item
-    }
-
-
-def _without(item: Any, key: str) -> Any:
-    return {k: v for k, v in item.items() if k != key} if isinstance(item, Mapping) else item
-
-
-def known_keys(cls: type) -> frozenset[str]:
-    """The keys an object of `cls` may hold: its fields, less those stored inside another field."""
-    return frozenset(f.name for f in dataclasses.fields(cls) if _meta(f, "inside") is None)
+        values[f.name] = _load(f.type, data[f.name], where, problems)
+        if f.choices and values[f.name] not in f.choices:
+            problems.append(f"{where} must be one of {', '.join(map(str, f.choices))}, got {data[f.name]!r}")
+    return None if len(problems) > found else cls(**values)
 
 
 # -- schema ----------------------------------------------------------------------------------
@@ -238,11 +211,59 @@ def schema(cls: type) -> dict[str, Any]:
     return {**root, "$defs": dict(sorted(defs.items()))} if defs else root
 
 
+def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    if tp is Any:
+        return {}
+    if dataclasses.is_dataclass(tp):
+        name = typing.cast(type, tp).__name__
+        if name not in defs:
+            defs[name] = {}  # a placeholder first: a recursive tree ends here
+            defs[name] = _dataclass_schema(typing.cast(type, tp), defs)
+        return {"$ref": f"#/$defs/{name}"}
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (types.UnionType, typing.Union):
+        members = [_schema(a, defs) for a in args]
+        if all(set(m) == {"type"} for m in members):
+            return {"type": [m["type"] for m in members]}
+        return {"anyOf": members}
+    if origin is tuple:
+        return {"type": "array", "items": _schema(args[0], defs)}
+    if origin in (Mapping, dict):
+        return {"type": "object", "additionalProperties": _schema(args[1], defs)}
+    return {"type": _SCALARS[tp][0]}
+
+
+def _dataclass_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for f in _fields(cls):
+        if f.inside is None:
+            prop = _schema(f.type, defs)
+            properties[f.name] = {**prop, "enum": list(f.choices)} if f.choices else prop
+    for f in _fields(cls):
+        if f.inside is not None:  # the list's items get one more property: a def of their own
+            listed, _, item_key = f.inside
+            item = properties[listed]["items"]["$ref"].rsplit("/", 1)[1]
+            name = f"{cls.__name__}{item}"
+            extra = {item_key: _schema(get_args(f.type)[1], defs)}
+            defs[name] = {**defs[item], "properties": {**defs[item]["properties"], **extra}}
+            properties[listed] = {"type": "array", "items": {"$ref": f"#/$defs/{name}"}}
+    doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
+    described = {"description": doc} if doc and not doc.startswith(f"{cls.__name__}(") else {}
+    required = [f.name for f in _fields(cls) if f.required and f.inside is None]
+    return {
+        "type": "object",
+        **described,
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
 # -- documents: a dataclass tree with a format `version` at the top --------------------------
 
 
 def dump_document(value: Any, version: int) -> dict[str, Any]:
-    """`dump(value)` with `"version"` first (unless the dataclass has its own `version` field)."""
+    """`dump(value)` with `"version"` first (unless the dataclass has a `version` field of its own)."""
     data = dump(value)
     return data if "version" in data else {"version": version, **data}
 
@@ -258,58 +279,9 @@ def load_document(cls: type[T], data: Any, *, source: str, kind: str, versions: 
 
 
 def document_schema(cls: type, *, version: int, title: str) -> dict[str, Any]:
-    """The schema of `dump_document(value, version)`: `schema(cls)` with the version required."""
+    """The schema of `dump_document(value, version)`: `schema(cls)` with `version` required first."""
     body = schema(cls)
     if "version" not in body["properties"]:
         body["properties"] = {"version": {"const": version}, **body["properties"]}
         body["required"] = ["version", *body["required"]]
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **body}
-
-
-def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
-    if tp is Any:
-        return {}
-    if dataclasses.is_dataclass(tp):
-        name = typing.cast(type, tp).__name__
-        if name not in defs:
-            defs[name] = {}  # a placeholder first: recursive trees end here
-            defs[name] = _dataclass_schema(typing.cast(type, tp), defs)
-        return {"$ref": f"#/$defs/{name}"}
-    origin, args = get_origin(tp), get_args(tp)
-    if origin in (types.UnionType, typing.Union):
-        members = [_schema(a, defs) for a in args]
-        if all(set(m) == {"type"} for m in members):
-            return {"type": [m["type"] for m in members]}
-        return {"anyOf": members}
-    if origin is tuple:
-        return {"type": "array", "items": _schema(args[0], defs)}
-    if origin in (Mapping, dict) or tp is dict:
-        return {"type": "object", "additionalProperties": _schema(args[1] if args else Any, defs)}
-    return {"type": _SCALARS[tp][0]}
-
-
-def _dataclass_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
-    hints = _hints(cls)
-    properties: dict[str, Any] = {}
-    required = []
-    inside_fields = []
-    for f in dataclasses.fields(cls):
-        if _meta(f, "inside") is not None:
-            inside_fields.append(f)
-            continue
-        prop = _schema(hints[f.name], defs)
-        if _meta(f, "choices"):
-            prop = {**prop, "enum": list(_meta(f, "choices"))}
-        properties[f.name] = prop
-        if f.default is _NOTHING and f.default_factory is _NOTHING and _meta(f, "missing") is _NOTHING:
-            required.append(f.name)
-    for f in inside_fields:
-        listed, _, item_key = _meta(f, "inside")
-        item_ref = properties[listed]["items"]["$ref"].rsplit("/", 1)[1]
-        inner = _schema(get_args(hints[f.name])[1], defs)
-        item = defs[item_ref]
-        defs[f"{cls.__name__}{item_ref}"] = {**item, "properties": {**item["properties"], item_key: inner}}
-        properties[listed] = {"type": "array", "items": {"$ref": f"#/$defs/{cls.__name__}{item_ref}"}}
-    doc = (cls.__doc__ or "").strip().split("\n\n")[0]
-    described = {"description": " ".join(doc.split())} if doc and not doc.startswith(f"{cls.__name__}(") else {}
-    return {"type": "object", **described, "properties": properties, "required": required, "additionalProperties": False}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from costplan.codec import dump_document, json_field, load_document
+from costplan import codec
 from costplan.errors import InputError
 from costplan.files import write_text_atomic
 from costplan.models import ServiceSpec
@@ -153,8 +153,8 @@ class PeakPlan:
 
     monthly_cost: float
     lower_bound: float
-    gap: float = json_field(missing=0.0)
-    status: str = json_field(missing="feasible")
+    gap: float = field(metadata=codec.json(missing=0.0))
+    status: str = field(metadata=codec.json(missing="feasible"))
     nodes: tuple[Node, ...] = ()
 
 
@@ -163,8 +163,8 @@ class Alternative:
     """A cheaper-looking option the planner rejected, and what it would cost more."""
 
     kind: str  # baseline_ffd | baseline_least_waste | single_type | single_provider
-    name: str = json_field(missing="")
-    feasible: bool = json_field(missing=True)
+    name: str = field(metadata=codec.json(missing=""))
+    feasible: bool = field(metadata=codec.json(missing=True))
     monthly_cost: float | None = None
     extra_cost: float | None = None
     lower_bound: float | None = None
@@ -177,7 +177,7 @@ class PoolExplanation:
     """Why a pool is there: what it hosts, how full it is, what its idle part costs."""
 
     pool: str
-    hosts: Mapping[str, int] = json_field(missing={})
+    hosts: Mapping[str, int] = field(metadata=codec.json(missing={}))
     cpu_utilisation: float  # percent of usable capacity
     memory_utilisation: float
     idle_cpu_mhz: int
@@ -213,13 +213,16 @@ class PlacementEstimate:
     """
 
     model: str  # "nomad" (Nomad's service scheduler, faithful) or "best-fit" (deterministic, every node scored)
-    source: str = json_field(missing="")  # where the model's rules come from, e.g. "hashicorp/nomad@aa026cc scheduler/feasible"
+    # Where the model's rules come from, e.g. "hashicorp/nomad@aa026cc scheduler/feasible".
+    source: str = field(metadata=codec.json(missing=""))
     runs: int
-    seed: int = json_field(missing=0)
+    seed: int = field(metadata=codec.json(missing=0))
     landed_runs: int
     landing_probability: float
     landing_lower_bound: float
-    target: float = json_field(missing=0.0)  # the --landing target the plan was searched for (0: no scheduler stage)
+    target: float = field(
+        metadata=codec.json(missing=0.0)
+    )  # the --landing target the plan was searched for (0: no scheduler stage)
     extra_nodes_expected: float = 0.0
     extra_nodes_p95: int = 0
     extra_monthly_cost_expected: float = 0.0
@@ -242,12 +245,12 @@ class Plan:
 
     monthly_cost: float
     lower_bound: float
-    gap: float = json_field(missing=0.0)
-    status: str = json_field(choices=STATUSES)
-    currency: str = json_field(missing="EUR")
-    pools: tuple[PlannedPool, ...] = json_field()
-    nodes: tuple[Node, ...] = json_field()
-    services: tuple[ServiceSpec, ...] = json_field(missing=())
+    gap: float = field(metadata=codec.json(missing=0.0))
+    status: str = field(metadata=codec.json(choices=STATUSES))
+    currency: str = field(metadata=codec.json(missing="EUR"))
+    pools: tuple[PlannedPool, ...] = field()
+    nodes: tuple[Node, ...] = field()
+    services: tuple[ServiceSpec, ...] = field(metadata=codec.json(missing=()))
     environment_uuid: str | None = None
     created_at: str = ""
     assumptions: Mapping[str, Any] = field(default_factory=dict)
@@ -258,12 +261,14 @@ class Plan:
     # Service name -> names of the pools it may use: exactly what the provisioner sends as
     # constraints.instancePoolUuids. Empty (an older plan): derived with `may_use`.
     # In the JSON each `services[]` entry holds its own `pools`.
-    service_pools: Mapping[str, tuple[str, ...]] = json_field(default_factory=dict, inside=("services", "name", "pools"))
+    service_pools: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, metadata=codec.json(inside=("services", "name", "pools"))
+    )
     # Service names in the order the provisioner submits them (and the scheduler model assumed).
     submission_order: tuple[str, ...] = ()
     placement: PlacementEstimate | None = None
     # The plan's identity for ownership markers (`provisioner.ownership`); empty: derived.
-    name: str = json_field(default="", omit="")
+    name: str = field(default="", metadata=codec.json(omit=""))
 
     def __post_init__(self) -> None:
         # A plan without its own pools per service or submission order (an older plan file) gets
@@ -300,12 +305,12 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         """The plan-JSON document (docs/planner.md section 2, `costplan schema plan`); `from_dict` reads it."""
-        return dump_document(self, PLAN_FORMAT_VERSION)
+        return codec.dump_document(self, PLAN_FORMAT_VERSION)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "plan") -> Plan:
         """Read a plan-JSON document; every problem (a field named by its path) in one `InputError`."""
-        return load_document(cls, data, source=source, kind="plan", versions=PLAN_VERSIONS)
+        return codec.load_document(cls, data, source=source, kind="plan", versions=PLAN_VERSIONS)
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
