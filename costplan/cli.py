@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "providers": "costplan.commands.providers:providers",
     "provision": "costplan.commands.provision:provision",
     "report": "costplan.commands.report:report",
+    "schema": "costplan.commands.schema:schema",
     "status": "costplan.commands.provision:status",
 }
 

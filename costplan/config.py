@@ -353,3 +353,30 @@ def _readable_by_others(path: Path) -> bool:
     if os.name != "posix":
         return False
     return bool(path.stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+
+
+def schema() -> dict[str, Any]:
+    """The config file's JSON Schema (of the TOML document), built from the key tables above.
+
+    The sections' values are checked by the modules that own them; here only their keys.
+    """
+    settings: dict[str, Any] = {key: {"type": "string"} for key in (*_STR_KEYS, "api_key")}
+    for key in _FLOAT_KEYS + _INT_KEYS:
+        low, high = _RANGES[key]
+        settings[key] = {"type": "number" if key in _FLOAT_KEYS else "integer", "minimum": low, "maximum": high}
+    sections = {
+        name: {"type": "object", "properties": {k: {} for k in sorted(keys)}, "additionalProperties": False}
+        for name, keys in SECTIONS.items()
+    }
+    both = {k: {"anyOf": [settings[k], sections[k]]} for k in settings.keys() & sections.keys()}  # currency
+    profile = {"type": "object", "properties": {**settings, **sections, **both}, "additionalProperties": False}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "costplan config file (TOML)",
+        **profile,
+        "properties": {
+            **profile["properties"],
+            "profiles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/profile"}},
+        },
+        "$defs": {"profile": profile},
+    }

@@ -296,3 +296,45 @@ def service_from_reservations(
         providers=tuple(providers),
         tags=tuple(tags),
     )
+
+
+def schema() -> dict[str, Any]:
+    """The services file's JSON Schema, built from the key tables above (the reader's own definitions).
+
+    What it cannot say, the reader still checks: names unique, countMin <= countMax, some reservation.
+    """
+    number = {f: {"type": "integer", "minimum": 0, "maximum": LIMITS[f]} for f in _ALIASES}
+    names: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    service = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": r"\S"},
+            **{key: number[f] for f, keys in _ALIASES.items() for key in keys},
+            "spread": {"type": "boolean"},
+            "constraints": {
+                "type": ["object", "null"],
+                "properties": {key: names for key in sorted(CONSTRAINT_KEYS)},
+                "additionalProperties": False,
+            },
+            "image": {"type": ["string", "null"]},
+            **{key: {"description": "a LayerOps export field: known, not planned with"} for key in sorted(EXPORT_KEYS)},
+        },
+        "required": ["name"],
+        "allOf": [{"anyOf": [{"required": [k]} for k in _ALIASES[f]]} for f in ("count_min", "cpu_mhz", "memory_mb")],
+        "additionalProperties": False,
+    }
+    services = {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/service"}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "costplan services file (YAML or JSON)",
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {"services": services},
+                "required": ["services"],
+                "additionalProperties": False,
+            },
+            services,
+        ],
+        "$defs": {"service": service},
+    }

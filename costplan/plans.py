@@ -220,9 +220,8 @@ class PlacementEstimate:
     landed_runs: int
     landing_probability: float
     landing_lower_bound: float
-    target: float = field(
-        metadata=codec.json(missing=0.0)
-    )  # the --landing target the plan was searched for (0: no scheduler stage)
+    # The --landing target the plan was searched for (0: no scheduler stage).
+    target: float = field(metadata=codec.json(missing=0.0))
     extra_nodes_expected: float = 0.0
     extra_nodes_p95: int = 0
     extra_monthly_cost_expected: float = 0.0

@@ -78,3 +78,25 @@ def serve_emulator() -> Iterator[Any]:
             return stack.enter_context(serve_in_thread(EmulatorConfig(**config)))
 
         yield start
+
+
+@pytest.fixture(scope="session", autouse=True)
+def plans_match_their_schema() -> Iterator[None]:
+    """`costplan schema plan` validates every plan the suite produces: each `Plan.to_dict` is checked
+    (the planner verifies every plan through it, and `--output json` / `--save` write it)."""
+    import jsonschema
+
+    from costplan.contracts import schema
+    from costplan.plans import Plan
+
+    validator = jsonschema.Draft202012Validator(schema("plan"))
+    to_dict = Plan.to_dict
+
+    def checked(plan: Plan) -> dict[str, Any]:
+        data = to_dict(plan)
+        validator.validate(data)
+        return data
+
+    Plan.to_dict = checked  # type: ignore[method-assign]
+    yield
+    Plan.to_dict = to_dict  # type: ignore[method-assign]

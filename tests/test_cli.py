@@ -21,7 +21,7 @@ def test_providers_in_the_sandbox_says_so_and_lists_every_provider() -> None:
     result = run("providers", "--output", "json")
     assert result.exit_code == 0, result.output
     assert "sandbox" in result.stderr
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["records"]
     names = {row["provider"] for row in rows}
     assert {"Azure", "Google Cloud Platform", "Scaleway"} <= names
     assert len(names) >= 5
@@ -31,7 +31,7 @@ def test_providers_in_the_sandbox_says_so_and_lists_every_provider() -> None:
 
 
 def test_providers_csv_has_the_same_rows_as_json() -> None:
-    as_json = json.loads(run("providers", "-o", "json").stdout)
+    as_json = json.loads(run("providers", "-o", "json").stdout)["records"]
     lines = run("providers", "-o", "csv").stdout.strip().splitlines()
     assert lines[0].split(",")[0] == "workspace"
     assert len(lines) == len(as_json) + 1

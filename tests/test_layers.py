@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "costplan"
 # Lower number = lower layer. A module may import only from its own layer or below.
 LAYERS = {
     "costplan.errors": 0,
+    "costplan.codec": 0,
     "costplan.files": 0,
     "costplan.models": 1,
     "costplan.plans": 1,
@@ -32,6 +33,7 @@ LAYERS = {
     "costplan.waiter": 4,
     "costplan.live": 4,
     "costplan.commands": 5,
+    "costplan.contracts": 5,
     "costplan.cli": 6,
     "costplan.__main__": 7,
 }

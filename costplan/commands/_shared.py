@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 OUTPUT_FORMATS = ("table", "json", "csv")
+# The format version of every JSON document a command prints (`costplan schema NAME` describes each);
+# a plan's own is `costplan.plans.PLAN_FORMAT_VERSION`.
+OUTPUT_VERSION = 1
 
 
 @dataclass
@@ -138,7 +141,7 @@ def emit_records(
     title: str = "",
     optional: Sequence[str] = (),
 ) -> None:
-    """Print rows as a table, JSON (a list of objects) or CSV, with the same columns in each.
+    """Print rows as a table, JSON (`{"version": 1, "records": [...]}`) or CSV, with the same columns in each.
 
     JSON and CSV carry every column unrounded, keys in `columns` order (stable for scripts). The
     table is for reading: money to the cent, hourly prices to 1/10,000, numbers right-aligned and
@@ -148,7 +151,7 @@ def emit_records(
     columns = list(columns or (records[0].keys() if records else []))
     rows = [{c: record.get(c) for c in columns} for record in records]
     if output == "json":
-        click.echo(json.dumps(rows, indent=2, default=str))
+        emit_json({"records": rows})
     elif output == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -157,6 +160,11 @@ def emit_records(
         click.echo(buffer.getvalue(), nl=False)
     else:
         print_table(columns, rows, title=title, optional=optional)
+
+
+def emit_json(document: Mapping[str, Any]) -> None:
+    """Print a JSON document with its format `version` first (see `costplan.contracts`)."""
+    click.echo(json.dumps({"version": OUTPUT_VERSION, **document}, indent=2, default=str))
 
 
 def table_width(environ: Mapping[str, str] | None = None) -> int:

@@ -6,7 +6,6 @@ Only click is imported here at module level; the provisioner, httpx and rich loa
 from __future__ import annotations
 
 import contextlib
-import json
 import shlex
 import signal
 import sys
@@ -16,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app, terminal_text
+from costplan.commands._shared import (
+    App,
+    emit_json,
+    emit_records,
+    notice_line,
+    output_option,
+    pass_app,
+    terminal_text,
+)
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -194,7 +201,7 @@ def status(app: App, environment_uuid: str, journal_dir: str | None, output: str
 
     report = environment_status(_provisioner(app, journal_dir), environment_uuid, currency=app.settings.currency)
     if output == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
+        emit_json(report.to_dict())
     elif output == "csv":
         columns = ("kind", *dict.fromkeys(POOL_COLUMNS + SERVICE_COLUMNS))
         rows = [{"kind": "pool", **r} for r in report.pools] + [{"kind": "service", **r} for r in report.services]
@@ -257,15 +264,14 @@ def destroy(
     _summary(f"monthly cost saved: {saved:,.4f} {plan.currency}", output)
     if not rows:
         if output == "json":
-            click.echo(json.dumps({"delete": [], "monthly_cost_saved": 0.0, "result": []}, indent=2))
+            emit_json({"delete": [], "monthly_cost_saved": 0.0, "result": []})
         notice_line(f"nothing of plan {plan_file} exists in environment {environment}")
         return
     _confirm(yes, f"Delete these {len(rows)} resources from environment {environment}?")
     with _stop_on_ctrl_c(provisioner):
         result = provisioner.destroy(plan, environment)
     if output == "json":
-        document = {"delete": rows, "monthly_cost_saved": saved, "result": result.records()}
-        click.echo(json.dumps(document, indent=2, default=str))
+        emit_json({"delete": rows, "monthly_cost_saved": saved, "result": result.records()})
     else:
         emit_records(result.records(), output, columns=RESULT_COLUMNS, title="Destroy result")
     result.raise_for_failures(resume=_resume_command(environment))
@@ -306,7 +312,7 @@ def _summary(line: str, output: str) -> None:
 
 def _done_json(document: dict[str, Any], output: str) -> None:
     if output == "json":
-        click.echo(json.dumps(document, indent=2, default=str))
+        emit_json(document)
 
 
 def stdin_is_interactive() -> bool:

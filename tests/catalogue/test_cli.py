@@ -41,7 +41,7 @@ def data_dir(clean_environ: Path) -> Path:
 def test_collect_writes_a_snapshot_and_prints_one_line_per_provider(run: Any, tmp_path: Path) -> None:
     result = run("collect", "--out", str(tmp_path), "--concurrency", "2", "--output", "json")
     assert result.exit_code == 0, result.output
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["records"]
     assert {r["status"] for r in rows} == {"ok"} and sum(r["instance_types"] for r in rows) > 0
     assert any(r["kept_out"] for r in rows)  # the seed's bad rows
     (snapshot,) = list_snapshots(tmp_path)
@@ -108,7 +108,7 @@ def test_export_is_exactly_the_filtered_sorted_view(run: Any, data_dir: Path, ou
     if output == "csv":
         exported = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     else:
-        exported = pd.DataFrame(json.loads(result.stdout))
+        exported = pd.DataFrame(json.loads(result.stdout)["records"])
     assert list(exported.columns) == list(view.columns)
     assert exported["instance_type_uuid"].tolist() == view["instance_type_uuid"].tolist()
     for column in ("monthly_price", "hourly_price", "price_per_vcpu_month", "vcpus", "memory_gb"):
@@ -125,7 +125,7 @@ def test_bad_sort_column_is_a_usage_error_listing_columns(run: Any) -> None:
 def test_quality_lists_rows_kept_out(run: Any) -> None:
     assert run("collect").exit_code == 0
     result = run("catalogue", "--quality", "--output", "json")
-    problems = json.loads(result.stdout)
+    problems = json.loads(result.stdout)["records"]
     assert {"price_factor", "missing_price"} <= {p["check"] for p in problems}
     assert all(p["problem"].endswith(".") for p in problems)
 
@@ -137,7 +137,7 @@ def test_catalogue_of_a_hand_made_file_with_options_after_it(run: Any, tmp_path:
     )
     result = run("catalogue", str(path), "--min-vcpus", "4", "-o", "json")
     assert result.exit_code == 0, result.output
-    assert [r["instance_type"] for r in json.loads(result.stdout)] == ["b"]
+    assert [r["instance_type"] for r in json.loads(result.stdout)["records"]] == ["b"]
 
 
 def test_catalogue_diff(run: Any, tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_catalogue_diff(run: Any, tmp_path: Path) -> None:
     new.write_text("provider,instance_type,vcpus,memory_gb,monthly_price\nP,a,2,4,22\nP,c,8,16,80\n")
     result = run("catalogue", "diff", str(old), str(new), "--output", "json")
     assert result.exit_code == 0, result.output
-    changes = {r["instance_type"]: (r["change"], r["change_pct"]) for r in json.loads(result.stdout)}
+    changes = {r["instance_type"]: (r["change"], r["change_pct"]) for r in json.loads(result.stdout)["records"]}
     assert changes == {"b": ("removed", None), "c": ("added", None), "a": ("price", 10.0)}
 
 
