@@ -298,9 +298,7 @@ def _read_profile(
         else:
             values[key] = value
     if "api_key" in values and _readable_by_others(path):
-        notices.append(
-            f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}"
-        )
+        notices.append(f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}")
     return values, sections
 
 

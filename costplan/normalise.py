@@ -212,32 +212,19 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
         return "missing" if key not in raw else json.dumps(raw[key], default=str)
 
     if item.price_factor is None:
-        found.append(
-            ("price_factor", f"priceFactor is {_absent(raw, 'priceFactor')}, so its prices cannot be scaled.")
-        )
+        found.append(("price_factor", f"priceFactor is {_absent(raw, 'priceFactor')}, so its prices cannot be scaled."))
     elif item.price_factor <= 0:
-        found.append(
-            ("price_factor", f"priceFactor is {shown('priceFactor')}, so its prices cannot be scaled.")
-        )
+        found.append(("price_factor", f"priceFactor is {shown('priceFactor')}, so its prices cannot be scaled."))
     if item.on_demand_cost is None:
-        found.append(
-            ("missing_price", f"onDemandCost is {_absent(raw, 'onDemandCost')}: it has no hourly price.")
-        )
+        found.append(("missing_price", f"onDemandCost is {_absent(raw, 'onDemandCost')}: it has no hourly price."))
     elif item.on_demand_cost < 0:
         found.append(("negative_price", f"onDemandCost is negative ({shown('onDemandCost')})."))
     elif item.on_demand_cost == 0:
-        found.append(
-            ("missing_price", "onDemandCost is 0: a free instance type is almost certainly a data error.")
-        )
+        found.append(("missing_price", "onDemandCost is 0: a free instance type is almost certainly a data error."))
     for key, value in (("reservedCost", item.reserved_cost), ("monthlyPrice", item.monthly_price)):
         if value is not None and value < 0:
             found.append(("negative_price", f"{key} is negative ({shown(key)})."))
-    if (
-        item.on_demand_cost
-        and item.on_demand_cost > 0
-        and item.monthly_price is not None
-        and item.monthly_price >= 0
-    ):
+    if item.on_demand_cost and item.on_demand_cost > 0 and item.monthly_price is not None and item.monthly_price >= 0:
         expected = dec(item.on_demand_cost) * _HOURS
         actual = dec(item.monthly_price)
         if abs(actual - expected) > expected * MONTHLY_TOLERANCE:
@@ -272,8 +259,13 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
     if item.price_factor and item.price_factor > 0 and item.on_demand_cost and item.on_demand_cost > 0:
         monthly = dec(item.on_demand_cost) / dec(item.price_factor) * _HOURS
         if not monthly.is_finite() or monthly > MAX_MONTHLY_PRICE:
-            found.append(("bad_price", f"onDemandCost {shown('onDemandCost')} makes more than "
-                          f"{MAX_MONTHLY_PRICE:,} a month: a data error."))
+            found.append(
+                (
+                    "bad_price",
+                    f"onDemandCost {shown('onDemandCost')} makes more than "
+                    f"{MAX_MONTHLY_PRICE:,} a month: a data error.",
+                )
+            )
     return found
 
 
@@ -507,9 +499,7 @@ def complete_frame(
             frame[column] = pd.NA
     hours, per_hour = _HOURS, 1 / _HOURS
     hourly, monthly = frame["hourly_price"].astype("Float64"), frame["monthly_price"].astype("Float64")
-    list_hourly, list_monthly = (
-        frame[c].astype("Float64") for c in ("list_hourly_price", "list_monthly_price")
-    )
+    list_hourly, list_monthly = (frame[c].astype("Float64") for c in ("list_hourly_price", "list_monthly_price"))
     list_monthly = list_monthly.fillna(_scaled(list_hourly, hours))
     list_hourly = list_hourly.fillna(_scaled(list_monthly, per_hour))
     monthly = monthly.fillna(_scaled(hourly, hours)).fillna(list_monthly)
@@ -577,9 +567,7 @@ def _check_numbers(frame: pd.DataFrame, origin: str) -> None:
         if bad.any():
             rows = ", ".join(str(i + 1) for i in bad[bad].index[:5])
             sample = given[bad].iloc[0]
-            raise InputError(
-                f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number"
-            )
+            raise InputError(f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number")
         huge = parsed.notna() & ~(parsed.abs() <= MAX_FILE_NUMBER)  # also inf and nan written as text
         if huge.any():
             rows = ", ".join(str(i + 1) for i in huge[huge].index[:5])
@@ -616,9 +604,7 @@ def _file_problems(frame: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
         frame["instance_type_uuid"].fillna(frame["instance_type"]),
     ]
     repeated = pd.Series(pd.MultiIndex.from_arrays(key).duplicated(keep=False), index=frame.index)
-    flag(
-        repeated, "duplicate_uuid", "the same provider and instance type appear more than once; none is used."
-    )
+    flag(repeated, "duplicate_uuid", "the same provider and instance type appear more than once; none is used.")
     return found
 
 
@@ -626,9 +612,7 @@ def _file_quality(frame: pd.DataFrame, problems: Mapping[int, list[tuple[str, st
     rows = []
     for index, found in sorted(problems.items()):
         record = frame.loc[index]
-        raw = json.dumps(
-            {k: (None if _is_na(v) else v) for k, v in record.items()}, default=str, sort_keys=True
-        )
+        raw = json.dumps({k: (None if _is_na(v) else v) for k, v in record.items()}, default=str, sort_keys=True)
         for check, sentence in found:
             rows.append(
                 {

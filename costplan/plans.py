@@ -231,6 +231,29 @@ class PlacementEstimate:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """The stated usage assumption: how many hours a month the pools run at peak (`count_max`)."""
+
+    peak_hours_per_month: float
+    source: str  # where the figure comes from, in words (the flag, the services file, a weekly profile)
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """`--commit baseline`: the always-on baseline at committed prices, the burst above it on demand.
+
+    `on_demand_monthly_cost` is the same baseline nodes at on-demand prices; `saving` the difference.
+    `on_demand_unit_prices` (pool -> on-demand price per node and month) prices the burst nodes.
+    """
+
+    mode: str  # "baseline"
+    committed_monthly_cost: float
+    on_demand_monthly_cost: float
+    saving: float
+    on_demand_unit_prices: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Plan:
     """The cheapest pools found for a demand, with the node-by-node placement and its proof.
 
@@ -261,6 +284,14 @@ class Plan:
     placement: PlacementEstimate | None = None
     # The plan's identity for ownership markers (`provisioner.ownership`); empty: derived.
     name: str = ""
+    # Usage-aware figures (issue 13): expected = baseline + (peak - baseline) x H / 720, None without
+    # a usage assumption; the baseline's cost split over the services (binding dimension per node) and
+    # the idle rest; the committed-price block of `--commit baseline`. Older plans: None / empty.
+    expected_monthly_cost: float | None = None
+    usage: Usage | None = None
+    commit: Commitment | None = None
+    service_costs: Mapping[str, float] = field(default_factory=dict)
+    idle_monthly_cost: float | None = None
 
     def __post_init__(self) -> None:
         # A plan without its own pools per service or submission order (an older plan file) gets
@@ -309,7 +340,14 @@ class Plan:
             "created_at": self.created_at,
             "pools": [_pool_to_dict(p) for p in self.pools],
             "nodes": [_node_to_dict(n) for n in self.nodes],
-            "services": [{**service_to_dict(s), "pools": list(self.pools_of(s.name))} for s in self.services],
+            "services": [
+                {
+                    **service_to_dict(s),
+                    "pools": list(self.pools_of(s.name)),
+                    **({"monthly_cost": self.service_costs[s.name]} if s.name in self.service_costs else {}),
+                }
+                for s in self.services
+            ],
             "submission_order": [s.name for s in self.ordered_services()],
             "placement": None if self.placement is None else _placement_estimate_to_dict(self.placement),
             "assumptions": _jsonable(self.assumptions),
@@ -346,6 +384,7 @@ class Plan:
                 "status": self.peak.status,
                 "nodes": [_node_to_dict(n) for n in self.peak.nodes],
             },
+            **_usage_fields_to_dict(self),
         }
 
     @classmethod
@@ -393,6 +432,7 @@ class Plan:
             submission_order=submission,
             placement=_placement_estimate_from_dict(r, d.get("placement")),
             name=r.string(d, "name", "", default=""),
+            **_usage_fields_from_dict(r, d, raw_services),
         )
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -756,3 +796,57 @@ def _placement_estimate_from_dict(r: _Reader, data: Any) -> PlacementEstimate | 
         deterministic_lands=None if lands is None else r.boolean(d, "deterministic_lands", w),
         note=r.string(d, "note", w, default=""),
     )
+
+
+# -- usage-aware fields (issue 13): expected cost, usage, commit, cost per service -------------
+
+
+def _usage_fields_to_dict(plan: Plan) -> dict[str, Any]:
+    usage, commit = plan.usage, plan.commit
+    return {
+        "expected_monthly_cost": plan.expected_monthly_cost,
+        "usage": None
+        if usage is None
+        else {"peak_hours_per_month": usage.peak_hours_per_month, "source": usage.source},
+        "commit": None
+        if commit is None
+        else {
+            "mode": commit.mode,
+            "committed_monthly_cost": commit.committed_monthly_cost,
+            "on_demand_monthly_cost": commit.on_demand_monthly_cost,
+            "saving": commit.saving,
+            "on_demand_unit_prices": dict(commit.on_demand_unit_prices),
+        },
+        "idle_monthly_cost": plan.idle_monthly_cost,
+    }
+
+
+def _usage_fields_from_dict(r: _Reader, d: Mapping[str, Any], raw_services: Sequence[Any]) -> dict[str, Any]:
+    """The issue-13 fields; every one may be absent (an older plan file)."""
+    usage = commit = None
+    if d.get("usage") is not None:
+        u = r.mapping(d["usage"], "usage")
+        usage = Usage(r.number(u, "peak_hours_per_month", "usage"), r.string(u, "source", "usage", default=""))
+    if d.get("commit") is not None:
+        w = "commit"
+        c = r.mapping(d["commit"], w)
+        prices = r.mapping(c.get("on_demand_unit_prices", {}), f"{w}.on_demand_unit_prices")
+        commit = Commitment(
+            mode=r.string(c, "mode", w),
+            committed_monthly_cost=r.number(c, "committed_monthly_cost", w),
+            on_demand_monthly_cost=r.number(c, "on_demand_monthly_cost", w),
+            saving=r.number(c, "saving", w),
+            on_demand_unit_prices={str(k): r.number(prices, k, f"{w}.on_demand_unit_prices") for k in prices},
+        )
+    costs = {
+        str(item["name"]): r.number(item, "monthly_cost", f"services[{i}]")
+        for i, item in enumerate(raw_services)
+        if isinstance(item, Mapping) and item.get("monthly_cost") is not None
+    }
+    return {
+        "expected_monthly_cost": r.optional_number(d, "expected_monthly_cost", ""),
+        "usage": usage,
+        "commit": commit,
+        "service_costs": costs,
+        "idle_monthly_cost": r.optional_number(d, "idle_monthly_cost", ""),
+    }
