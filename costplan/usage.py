@@ -22,6 +22,7 @@ month holds 720/168 = 4.2857 weeks), rounded to 4 decimals. Unknown keys are err
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
@@ -102,7 +103,9 @@ def _profile(data: Any, source: str) -> Usage:
                 name = day.strip().casefold()
                 short = name[:3]
                 if name not in DAYS and name not in FULL_DAYS:
-                    problems.append(unknown_key(day, DAYS, f"{where}.days"))
+                    near = difflib.get_close_matches(name, (*DAYS, *FULL_DAYS), n=1, cutoff=0.6)
+                    hint = f"did you mean {near[0]!r}?" if near else f"days are {', '.join(DAYS)}"
+                    problems.append(f"{where}.days: unknown day {day!r}: {hint}")
                 elif short in days:
                     problems.append(f"{where}.days names {short} twice")
                 else:
