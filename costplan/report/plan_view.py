@@ -277,6 +277,7 @@ def plan_context(
     for svc in records(data.get("services")):
         cpu, mem = to_float(svc.get("cpu_mhz")), to_float(svc.get("memory_mb"))
         cmin, cmax = to_int(pick(svc, "count_min", "countMin")), to_int(pick(svc, "count_max", "countMax"))
+        share_cost = to_float(svc.get("monthly_cost"))
         services.append(
             {
                 "name": str(pick(svc, "name", default="")),
@@ -287,10 +288,8 @@ def plan_context(
                 "total_cpu": cpu * cmin if cpu is not None and cmin is not None else None,
                 "total_mem": mem * cmin if mem is not None and cmin is not None else None,
                 "spread": bool(svc.get("spread")),
-                "monthly_cost": to_float(svc.get("monthly_cost")),
-                "share": to_float(svc.get("monthly_cost")) / service_total
-                if service_total and to_float(svc.get("monthly_cost")) is not None
-                else None,
+                "monthly_cost": share_cost,
+                "share": share_cost / service_total if service_total and share_cost is not None else None,
                 "constraints": ", ".join(
                     [
                         *(f"provider {p}" for p in svc.get("providers") or ()),
