@@ -78,3 +78,23 @@ def test_unknown_usage_key_is_a_clear_error(files: tuple[str, str], tmp_path: Pa
     assert result.exit_code == 1
     assert "unknown key 'peakHoursPerMnth' in the usage block: did you mean 'peakHoursPerMonth'?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_committed_prices_from_the_config_profile(files: tuple[str, str], tmp_path: Path) -> None:
+    """[prices.reserved] per profile: "ondemand" committed at 0.05/h = 36.00 a month beats "committed" (72.00)."""
+    config = tmp_path / "config.toml"
+    config.write_text('[profiles.staging.prices.reserved]\n"Acme/ondemand" = { hourly = 0.05 }\n')
+    args = ["--config", str(config), "--profile", "staging", "plan", files[1], "--catalogue", files[0]]
+    result = CliRunner().invoke(cli, [*args, "--time-limit", "3", "--commit", "baseline", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [p["instance_type"] for p in data["pools"]] == ["ondemand"]
+    assert (data["monthly_cost"], data["commit"]["on_demand_monthly_cost"], data["commit"]["saving"]) == (
+        36.0,
+        100.0,
+        64.0,
+    )
+    plain = CliRunner().invoke(
+        cli, ["--config", str(config), "plan", files[1], "--catalogue", files[0], "--commit", "baseline", "-o", "json"]
+    )
+    assert json.loads(plain.stdout)["monthly_cost"] == 72.0  # the default profile has no such rule

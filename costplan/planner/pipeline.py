@@ -66,8 +66,9 @@ USAGE_NONE = "none given (--peak-hours or the services file's usage block): expe
 COMMIT_METHOD = (
     "--commit baseline: the always-on baseline (count_min nodes) at the committed price (reserved_hourly_price "
     "x 720, the lower of it and on-demand) where the catalogue has one, on-demand elsewhere; the planner "
-    "optimises and bounds those prices; at peak the baseline nodes stay committed and the burst above "
-    "count_min is on demand (the peak plan is searched at committed prices, so its bound stays a bound)"
+    "optimises and bounds those prices (the alternatives are priced the same way); at peak the baseline "
+    "nodes stay committed and the burst above count_min is on demand (the peak plan is searched at "
+    "committed prices, so its bound stays a bound)"
 )
 
 

@@ -180,3 +180,13 @@ def test_old_plan_files_without_the_new_fields_still_load() -> None:
 
 def _with(**kw: object) -> PlanOptions:
     return PlanOptions(time_limit=3, **kw)  # type: ignore[arg-type]
+
+
+def test_tampered_saving_or_service_cost_fails_verification() -> None:
+    plan = make_plan(_committed_catalogue(), [service("web", 1, 2000, 2000, count_max=2)], _with(commit="baseline"))
+    data = plan.to_dict()
+    with pytest.raises(Exception, match="saving"):
+        verify_plan({**data, "commit": {**data["commit"], "saving": 1.0}})
+    services = [{**s, "monthly_cost": s["monthly_cost"] + 1} for s in data["services"]]
+    with pytest.raises(Exception, match="binding dimension"):
+        verify_plan({**data, "services": services})
