@@ -299,9 +299,7 @@ class _Calls:
             "includeStats": _flag(include_stats),
             "onlyStats": _flag(only_stats),
         }
-        return _Call(
-            "GET", f"/services/{_segment(uuid)}/status", _one(ServiceStatus.from_json), params=params
-        )
+        return _Call("GET", f"/services/{_segment(uuid)}/status", _one(ServiceStatus.from_json), params=params)
 
     @staticmethod
     def list_events(kind: str, uuid: str) -> _Call[list[dict[str, Any]]]:
@@ -543,9 +541,7 @@ class _Attempts(Generic[T]):
         )
         return decision.delay
 
-    def _status_error(
-        self, response: httpx.Response, retry_after: float | None, unknown: bool
-    ) -> ApiStatusError:
+    def _status_error(self, response: httpx.Response, retry_after: float | None, unknown: bool) -> ApiStatusError:
         call, status = self.call, response.status_code
         text = _redact(response.text, self._secrets)
         body = _decode(text)

@@ -245,9 +245,7 @@ def collect_from(
     batches, missing = [], []
     for (provider, environment_uuid), result in zip(found, results, strict=True):
         if isinstance(result, str):
-            missing.append(
-                {"provider_uuid": provider.uuid, "provider": provider.platform_name, "reason": result}
-            )
+            missing.append({"provider_uuid": provider.uuid, "provider": provider.platform_name, "reason": result})
         else:
             own = currency_of.get(provider.uuid.casefold()) or currency_of.get(provider.platform_name.casefold())
             batches.append(ProviderTypes(provider.uuid, provider.platform_name, environment_uuid, result, own))
@@ -289,10 +287,7 @@ def provider_currency_rules(section: Mapping[str, Any] | None) -> dict[str, str]
 
 def missing_message(catalogue: Catalogue) -> str:
     """A sentence per missing provider, for errors and the CLI summary."""
-    lines = [
-        f"{row.provider} ({row.provider_uuid}): {row.reason}"
-        for row in catalogue.missing.itertuples(index=False)
-    ]
+    lines = [f"{row.provider} ({row.provider_uuid}): {row.reason}" for row in catalogue.missing.itertuples(index=False)]
     return f"{len(lines)} providers are missing from the catalogue: " + "; ".join(lines)
 
 

@@ -99,7 +99,8 @@ def dump(value: Any) -> Any:
                 listed, key, item_key = f.inside
                 mapping = getattr(value, f.name)
                 for entry in out[listed]:
-                    entry[item_key] = dump(mapping.get(entry[key], ()))
+                    if entry[key] in mapping:  # a name the mapping lacks gets no key
+                        entry[item_key] = dump(mapping[entry[key]])
         return out
     if isinstance(value, Mapping):
         return {str(k): dump(v) for k, v in value.items()}

@@ -52,7 +52,7 @@ _INT_KEYS = ("max_retries", "concurrency")
 _STR_KEYS = ("api_url", "currency", "data_dir", "api_key_file")
 # Sections of the config file and the keys each may hold (their owners check the values).
 SECTIONS: dict[str, frozenset[str]] = {
-    "prices": frozenset({"discounts", "instance_types"}),
+    "prices": frozenset({"discounts", "instance_types", "reserved"}),
     "provision": frozenset(
         {
             "volume_size",
@@ -298,9 +298,7 @@ def _read_profile(
         else:
             values[key] = value
     if "api_key" in values and _readable_by_others(path):
-        notices.append(
-            f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}"
-        )
+        notices.append(f"warning: {path} holds an API key and is readable by other users; run: chmod 600 {path}")
     return values, sections
 
 

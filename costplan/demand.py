@@ -11,6 +11,8 @@ services:
     memoryMB: 512
     spread: true         # at most one replica per node
     constraints: {providers: [Azure], tags: [backend]}
+usage:                   # optional: hours a month at peak, for the expected cost (costplan.usage)
+  peakHoursPerMonth: 200 # or peak: {days: [mon, tue, wed, thu, fri], hours: "09-18"}
 ```
 
 Keys are checked strictly: a typo (`countmax`, `sprad`) is an error naming the file, the
@@ -31,6 +33,8 @@ from typing import Any
 
 from costplan.errors import InputError, problems_message, unknown_key
 from costplan.models import ServiceSpec
+from costplan.plans import Usage
+from costplan.usage import MONTH_HOURS, usage_from_dict
 
 EXAMPLE_SOURCE = "costplan/examples/services.yaml"
 
@@ -60,7 +64,11 @@ EXPORT_KEYS = frozenset(
     }
 )  # fmt: skip
 CONSTRAINT_KEYS = frozenset({"providers", "providerUuids", "tags"})
-TOP_LEVEL_KEYS = frozenset({"services"})
+TOP_LEVEL_KEYS = frozenset({"services", "usage"})
+USAGE_HINT = (
+    "peak hours are stated once for the whole file (the pools are shared): a top-level "
+    "'usage: {peakHoursPerMonth: H}' block, or --peak-hours H"
+)
 
 
 def load_services(path: str | Path) -> list[ServiceSpec]:
@@ -70,6 +78,11 @@ def load_services(path: str | Path) -> list[ServiceSpec]:
     services = load_services("examples/services.yaml")
     ```
     """
+    return load_demand(path)[0]
+
+
+def load_demand(path: str | Path) -> tuple[list[ServiceSpec], Usage | None]:
+    """The services of a spec file and its usage assumption (None without a `usage` block)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -82,7 +95,9 @@ def load_services(path: str | Path) -> list[ServiceSpec]:
     if "\x00" in text:
         raise InputError(f"{source}: not a text file (it holds NUL bytes): a services file is YAML or JSON")
     data = _parse(text, source, json_first=Path(path).suffix.lower() == ".json")
-    return services_from_dicts(data, source=source)
+    services = services_from_dicts(data, source=source)
+    usage = usage_from_dict(data["usage"], source) if isinstance(data, Mapping) and "usage" in data else None
+    return services, usage
 
 
 def example_services() -> list[ServiceSpec]:
@@ -132,6 +147,8 @@ def services_from_dicts(data: Any, *, source: str = "services") -> list[ServiceS
             raise InputError(problems_message(source, [*problems, "expected a top-level 'services' list"]))
         if problems:
             raise InputError(problems_message(source, problems))
+        if "usage" in data:  # checked here too, so no reader of a spec accepts a malformed block
+            usage_from_dict(data["usage"], source)
         items = data["services"]
     else:
         items = data
@@ -177,7 +194,11 @@ def _service(item: Any, index: int, problems: list[str]) -> ServiceSpec | None:
     else:
         label = f"service {name.strip()!r} (entry {index + 1})"
     found: list[str] = [
-        unknown_key(str(key), SPEC_KEYS, label) for key in item if key not in SPEC_KEYS and key not in EXPORT_KEYS
+        f"{label}: '{key}': {USAGE_HINT}"
+        if key in ("usage", "peakHoursPerMonth", "peak_hours_per_month")
+        else unknown_key(str(key), SPEC_KEYS, label)
+        for key in item
+        if key not in SPEC_KEYS and key not in EXPORT_KEYS
     ]
 
     def number(field: str, *, required: bool = True) -> int | None:
@@ -330,11 +351,32 @@ def schema() -> dict[str, Any]:
         "anyOf": [
             {
                 "type": "object",
-                "properties": {"services": services},
+                "properties": {"services": services, "usage": _usage_schema()},
                 "required": ["services"],
                 "additionalProperties": False,
             },
             services,
         ],
         "$defs": {"service": service},
+    }
+
+
+def _usage_schema() -> dict[str, Any]:
+    """The top-level `usage` block (`costplan.usage`): hours a month at peak, or a weekly profile."""
+    hours = {"type": "number", "minimum": 0, "maximum": MONTH_HOURS}
+    profile = {
+        "type": "object",
+        "properties": {
+            "days": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+            "hours": {"type": "string", "pattern": r"^\s*\d{1,2}(:00)?\s*-\s*\d{1,2}(:00)?\s*$"},
+        },
+        "required": ["days", "hours"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"peakHoursPerMonth": hours, "peak_hours_per_month": hours, "peak": profile},
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
     }

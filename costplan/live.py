@@ -48,9 +48,7 @@ def services_from_environment(client: Client, environment_uuid: str) -> list[Ser
                 count_max=count_max,
                 cpu_mhz=cpu,
                 memory_mb=memory,
-                providers=tuple(
-                    provider_names.get(uuid, uuid) for uuid in constraints.get("providerUuids") or ()
-                ),
+                providers=tuple(provider_names.get(uuid, uuid) for uuid in constraints.get("providerUuids") or ()),
                 tags=tuple(constraints.get("tags") or ()),
                 image=(service.raw.get("dockerConfiguration") or {}).get("image"),
             )

@@ -21,13 +21,18 @@ Azure = 12.5
 "Google Cloud Platform/e2-standard-4" = { monthly = 80.0 }   # absolute monthly price
 "Azure/B2s" = { hourly = 0.04 }                                # absolute hourly price
 "Scaleway/DEV1-S" = { discount = 20 }                          # percent off list
+
+[prices.reserved]             # committed prices (for `plan --commit baseline`), by provider or type
+Azure = { discount = 30 }                                      # committed = list on-demand less 30 %
+"Azure/B2s" = { hourly = 0.03 }                                # absolute committed hourly price
 ```
 
 An instance-type rule replaces (never compounds with) its provider's discount. Rules change
 the on-demand prices (`hourly_price`, `monthly_price` and the per-vCPU / per-GB figures);
-`reserved_hourly_price` stays as listed. The list prices stay in `list_hourly_price` and
-`list_monthly_price`, and `price_note` says which rule applied, so a report never hides a
-discount. Keys match case-insensitively.
+`reserved_hourly_price` is the API's `reservedCost` unless a `[prices.reserved]` rule (a type's
+beating its provider's) sets it; the listed one stays in `list_reserved_hourly_price`. The list
+prices stay in `list_hourly_price` and `list_monthly_price`, and `price_note` says which rule
+applied, so a report never hides a discount. Keys match case-insensitively.
 
 Each row carries its own currency: the provider's in `[currency] providers` of the config
 file, else the row's own `currency` field (the emulator's data states it; the LayerOps API
@@ -62,6 +67,7 @@ _HOURS = Decimal(MONTH_HOURS)
 EXTRA_DTYPES: dict[str, str] = {
     "list_hourly_price": "Float64",
     "list_monthly_price": "Float64",
+    "list_reserved_hourly_price": "Float64",
     "price_note": "string",
     "source_note": "string",
 }
@@ -187,6 +193,7 @@ def _row(batch: ProviderTypes, item: InstanceType, currency: str) -> dict[str, A
         "currency": batch.currency or _own_currency(item) or currency,
         "list_hourly_price": money(hourly),
         "list_monthly_price": money(monthly),
+        "list_reserved_hourly_price": None if reserved is None else money(reserved),
         "price_note": None,
         "source_note": _own_note(item),
     }
@@ -212,32 +219,19 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
         return "missing" if key not in raw else json.dumps(raw[key], default=str)
 
     if item.price_factor is None:
-        found.append(
-            ("price_factor", f"priceFactor is {_absent(raw, 'priceFactor')}, so its prices cannot be scaled.")
-        )
+        found.append(("price_factor", f"priceFactor is {_absent(raw, 'priceFactor')}, so its prices cannot be scaled."))
     elif item.price_factor <= 0:
-        found.append(
-            ("price_factor", f"priceFactor is {shown('priceFactor')}, so its prices cannot be scaled.")
-        )
+        found.append(("price_factor", f"priceFactor is {shown('priceFactor')}, so its prices cannot be scaled."))
     if item.on_demand_cost is None:
-        found.append(
-            ("missing_price", f"onDemandCost is {_absent(raw, 'onDemandCost')}: it has no hourly price.")
-        )
+        found.append(("missing_price", f"onDemandCost is {_absent(raw, 'onDemandCost')}: it has no hourly price."))
     elif item.on_demand_cost < 0:
         found.append(("negative_price", f"onDemandCost is negative ({shown('onDemandCost')})."))
     elif item.on_demand_cost == 0:
-        found.append(
-            ("missing_price", "onDemandCost is 0: a free instance type is almost certainly a data error.")
-        )
+        found.append(("missing_price", "onDemandCost is 0: a free instance type is almost certainly a data error."))
     for key, value in (("reservedCost", item.reserved_cost), ("monthlyPrice", item.monthly_price)):
         if value is not None and value < 0:
             found.append(("negative_price", f"{key} is negative ({shown(key)})."))
-    if (
-        item.on_demand_cost
-        and item.on_demand_cost > 0
-        and item.monthly_price is not None
-        and item.monthly_price >= 0
-    ):
+    if item.on_demand_cost and item.on_demand_cost > 0 and item.monthly_price is not None and item.monthly_price >= 0:
         expected = dec(item.on_demand_cost) * _HOURS
         actual = dec(item.monthly_price)
         if abs(actual - expected) > expected * MONTHLY_TOLERANCE:
@@ -272,8 +266,13 @@ def _problems(item: InstanceType) -> list[tuple[str, str]]:
     if item.price_factor and item.price_factor > 0 and item.on_demand_cost and item.on_demand_cost > 0:
         monthly = dec(item.on_demand_cost) / dec(item.price_factor) * _HOURS
         if not monthly.is_finite() or monthly > MAX_MONTHLY_PRICE:
-            found.append(("bad_price", f"onDemandCost {shown('onDemandCost')} makes more than "
-                          f"{MAX_MONTHLY_PRICE:,} a month: a data error."))
+            found.append(
+                (
+                    "bad_price",
+                    f"onDemandCost {shown('onDemandCost')} makes more than "
+                    f"{MAX_MONTHLY_PRICE:,} a month: a data error.",
+                )
+            )
     return found
 
 
@@ -355,19 +354,20 @@ class PriceRules:
 
     providers: Mapping[str, PriceRule] = field(default_factory=dict)
     instance_types: Mapping[str, PriceRule] = field(default_factory=dict)
+    reserved: Mapping[str, PriceRule] = field(default_factory=dict)  # provider or type -> committed price
 
     def __bool__(self) -> bool:
-        return bool(self.providers or self.instance_types)
+        return bool(self.providers or self.instance_types or self.reserved)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> PriceRules:
         """Rules from `settings.sections["prices"]`; a malformed entry is a ConfigError naming it."""
         section = dict(section or {})
-        unknown = sorted(set(section) - {"discounts", "instance_types"})
+        unknown = sorted(set(section) - {"discounts", "instance_types", "reserved"})
         if unknown:
             raise ConfigError(
-                f"[prices] has unknown keys {', '.join(unknown)}; expected [prices.discounts] "
-                "and [prices.instance_types]"
+                f"[prices] has unknown keys {', '.join(unknown)}; expected [prices.discounts], "
+                "[prices.instance_types] and [prices.reserved]"
             )
         providers: dict[str, PriceRule] = {}
         for key, value in _table(section, "discounts").items():
@@ -377,7 +377,11 @@ class PriceRules:
         for key, value in _table(section, "instance_types").items():
             source = f'prices.instance_types."{key}"'
             types[str(key).casefold()] = _type_rule(value, source)
-        return cls(providers, types)
+        reserved: dict[str, PriceRule] = {}
+        for key, value in _table(section, "reserved").items():
+            source = f'prices.reserved."{key}"'
+            reserved[str(key).casefold()] = _type_rule(value, source)
+        return cls(providers, types, reserved)
 
 
 def _table(section: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -429,6 +433,9 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
     if "source_note" not in frame.columns:
         frame["source_note"] = pd.Series(pd.NA, index=frame.index, dtype="string")
     frame["price_note"] = frame["source_note"].astype("string")
+    if "list_reserved_hourly_price" not in frame.columns:  # a snapshot from before [prices.reserved]
+        frame["list_reserved_hourly_price"] = frame["reserved_hourly_price"].astype("Float64")
+    frame["reserved_hourly_price"] = frame["list_reserved_hourly_price"]
     notices: list[str] = []
     if not rules or frame.empty:
         return with_unit_prices(frame), notices
@@ -455,7 +462,34 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
         frame.at[index, "monthly_price"] = money(monthly)
         own = frame.at[index, "source_note"]
         frame.at[index, "price_note"] = rule.note() if pd.isna(own) else f"{own}; {rule.note()}"
+    _apply_reserved(frame, rules, provider_names, type_keys, notices)
     return with_unit_prices(frame), notices
+
+
+def _apply_reserved(
+    frame: pd.DataFrame, rules: PriceRules, providers: pd.Series, types: pd.Series, notices: list[str]
+) -> None:
+    """`[prices.reserved]`: committed hourly prices, by provider (name or uuid) or by type
+    ("Provider/Type" or uuid); a type's rule beats its provider's."""
+    provider_uuids, type_uuids = frame["provider_uuid"].str.casefold(), frame["instance_type_uuid"].str.casefold()
+    by_provider: dict[Any, PriceRule] = {}
+    by_type: dict[Any, PriceRule] = {}
+    for key, rule in rules.reserved.items():
+        of_provider = ((providers == key) | (provider_uuids == key)).fillna(False).to_numpy(dtype=bool)
+        of_type = ((types == key) | (type_uuids == key)).fillna(False).to_numpy(dtype=bool)
+        if not (of_provider.any() or of_type.any()):
+            notices.append(f"the price rule {rule.source} matches no instance type in the catalogue")
+        by_provider.update(dict.fromkeys(frame.index[of_provider], rule))
+        by_type.update(dict.fromkeys(frame.index[of_type], rule))
+    for index, rule in {**by_provider, **by_type}.items():
+        list_hourly, list_monthly = frame.at[index, "list_hourly_price"], frame.at[index, "list_monthly_price"]
+        if pd.isna(list_hourly) or pd.isna(list_monthly):
+            continue
+        hourly, _ = rule.apply(dec(list_hourly), dec(list_monthly))
+        frame.at[index, "reserved_hourly_price"] = money(hourly)
+        note = f"committed: {rule.note()}"
+        own = frame.at[index, "price_note"]
+        frame.at[index, "price_note"] = note if pd.isna(own) else f"{own}; {note}"
 
 
 def _assign(chosen: dict[Any, PriceRule], index: pd.Index, rule: PriceRule, notices: list[str]) -> None:
@@ -507,9 +541,7 @@ def complete_frame(
             frame[column] = pd.NA
     hours, per_hour = _HOURS, 1 / _HOURS
     hourly, monthly = frame["hourly_price"].astype("Float64"), frame["monthly_price"].astype("Float64")
-    list_hourly, list_monthly = (
-        frame[c].astype("Float64") for c in ("list_hourly_price", "list_monthly_price")
-    )
+    list_hourly, list_monthly = (frame[c].astype("Float64") for c in ("list_hourly_price", "list_monthly_price"))
     list_monthly = list_monthly.fillna(_scaled(list_hourly, hours))
     list_hourly = list_hourly.fillna(_scaled(list_monthly, per_hour))
     monthly = monthly.fillna(_scaled(hourly, hours)).fillna(list_monthly)
@@ -518,6 +550,9 @@ def complete_frame(
     frame["list_hourly_price"], frame["list_monthly_price"] = (
         list_hourly.fillna(hourly),
         list_monthly.fillna(monthly),
+    )
+    frame["list_reserved_hourly_price"] = (
+        frame["list_reserved_hourly_price"].astype("Float64").fillna(frame["reserved_hourly_price"].astype("Float64"))
     )
     frame["currency"] = frame["currency"].astype("string").str.strip().str.upper().fillna(currency)
     frame["price_note"] = frame["price_note"].astype("string").fillna(frame["source_note"].astype("string"))
@@ -577,9 +612,7 @@ def _check_numbers(frame: pd.DataFrame, origin: str) -> None:
         if bad.any():
             rows = ", ".join(str(i + 1) for i in bad[bad].index[:5])
             sample = given[bad].iloc[0]
-            raise InputError(
-                f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number"
-            )
+            raise InputError(f"{origin}: column {column} holds {sample!r} (row {rows}), which is not a number")
         huge = parsed.notna() & ~(parsed.abs() <= MAX_FILE_NUMBER)  # also inf and nan written as text
         if huge.any():
             rows = ", ".join(str(i + 1) for i in huge[huge].index[:5])
@@ -616,9 +649,7 @@ def _file_problems(frame: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
         frame["instance_type_uuid"].fillna(frame["instance_type"]),
     ]
     repeated = pd.Series(pd.MultiIndex.from_arrays(key).duplicated(keep=False), index=frame.index)
-    flag(
-        repeated, "duplicate_uuid", "the same provider and instance type appear more than once; none is used."
-    )
+    flag(repeated, "duplicate_uuid", "the same provider and instance type appear more than once; none is used.")
     return found
 
 
@@ -626,9 +657,7 @@ def _file_quality(frame: pd.DataFrame, problems: Mapping[int, list[tuple[str, st
     rows = []
     for index, found in sorted(problems.items()):
         record = frame.loc[index]
-        raw = json.dumps(
-            {k: (None if _is_na(v) else v) for k, v in record.items()}, default=str, sort_keys=True
-        )
+        raw = json.dumps({k: (None if _is_na(v) else v) for k, v in record.items()}, default=str, sort_keys=True)
         for check, sentence in found:
             rows.append(
                 {

@@ -235,6 +235,29 @@ class PlacementEstimate:
 
 
 @dataclass(frozen=True)
+class Usage:
+    """The stated usage assumption: how many hours a month the pools run at peak (`count_max`)."""
+
+    peak_hours_per_month: float
+    source: str  # where the figure comes from, in words (the flag, the services file, a weekly profile)
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """`--commit baseline`: the always-on baseline at committed prices, the burst above it on demand.
+
+    `on_demand_monthly_cost` is the same baseline nodes at on-demand prices; `saving` the difference.
+    `on_demand_unit_prices` (pool -> on-demand price per node and month) prices the burst nodes.
+    """
+
+    mode: str  # "baseline"
+    committed_monthly_cost: float
+    on_demand_monthly_cost: float
+    saving: float
+    on_demand_unit_prices: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Plan:
     """The cheapest pools found for a demand, with the node-by-node placement and its proof.
 
@@ -268,6 +291,16 @@ class Plan:
     placement: PlacementEstimate | None = None
     # The plan's identity for ownership markers (`provisioner.ownership`); empty: derived.
     name: str = field(default="", metadata=codec.json(omit=""))
+    # Usage-aware figures (issue 13): expected = baseline + (peak - baseline) x H / 720, None without
+    # a usage assumption; the baseline's cost split over the services (binding dimension per node) and
+    # the idle rest; the committed-price block of `--commit baseline`. Older plans: None / empty.
+    expected_monthly_cost: float | None = None
+    usage: Usage | None = None
+    commit: Commitment | None = None
+    service_costs: Mapping[str, float] = field(
+        default_factory=dict, metadata=codec.json(inside=("services", "name", "monthly_cost"))
+    )
+    idle_monthly_cost: float | None = None
 
     def __post_init__(self) -> None:
         # A plan without its own pools per service or submission order (an older plan file) gets

@@ -177,9 +177,7 @@ def _read(path: Path, currency: str | None) -> Catalogue:
     _check_finite(frame, f"{kind} {path}")
     collected_at = _instant(meta.get("collected_at"))
     currency = meta.get("currency") or currency or Settings().currency
-    frame, own_quality = complete_frame(
-        frame, currency=currency, collected_at=collected_at, origin=f"{kind} {path}"
-    )
+    frame, own_quality = complete_frame(frame, currency=currency, collected_at=collected_at, origin=f"{kind} {path}")
     derived = int(frame["source_note"].str.contains(DERIVED_UUID_NOTE, regex=False).fillna(False).sum())
     notices = list(meta.get("notices", ()))
     if derived and not meta:
@@ -302,9 +300,9 @@ def diff(old: pd.DataFrame | Catalogue, new: pd.DataFrame | Catalogue) -> pd.Dat
     )
     delta = result["new_monthly_price"] - result["old_monthly_price"]
     result["change_pct"] = (delta / result["old_monthly_price"] * 100).round(2)
-    moved = (
-        (delta.abs() > 1e-9) | ((result["new_hourly_price"] - result["old_hourly_price"]).abs() > 1e-9)
-    ).fillna(False)
+    moved = ((delta.abs() > 1e-9) | ((result["new_hourly_price"] - result["old_hourly_price"]).abs() > 1e-9)).fillna(
+        False
+    )
     result = result[(result["change"] != "price") | moved.astype(bool)]
     order = result["change"].map(_CHANGE_ORDER)
     result = result.assign(_order=order).sort_values(["_order", "provider", "instance_type"], kind="stable")

@@ -17,6 +17,8 @@ LAYERS = {
     "costplan.models": 1,
     "costplan.plans": 1,
     "costplan.currency": 1,
+    "costplan.usage": 1,
+    "costplan.sharing": 1,
     "costplan.config": 2,
     "costplan.demand": 2,
     "costplan.planner": 2,
@@ -38,7 +40,14 @@ LAYERS = {
     "costplan.__main__": 7,
 }
 # The planner and reports see models and pandas only: never the API, config or CLI.
-PURE = ("costplan.planner", "costplan.report", "costplan.plans", "costplan.demand")
+PURE = (
+    "costplan.planner",
+    "costplan.report",
+    "costplan.plans",
+    "costplan.demand",
+    "costplan.usage",
+    "costplan.sharing",
+)
 FORBIDDEN_FOR_PURE = ("costplan.api", "costplan.config", "costplan.cli", "costplan.commands", "costplan.catalogue")
 
 
@@ -93,7 +102,5 @@ def test_emulator_imports_nothing_else_from_costplan() -> None:
 
 
 def test_the_solver_is_imported_in_one_place() -> None:
-    users = sorted(
-        module_name(p) for p in PACKAGE.rglob("*.py") if "highspy" in p.read_text(encoding="utf-8")
-    )
+    users = sorted(module_name(p) for p in PACKAGE.rglob("*.py") if "highspy" in p.read_text(encoding="utf-8"))
     assert users == ["costplan.planner._solve"]

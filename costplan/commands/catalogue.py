@@ -212,16 +212,12 @@ def catalogue(
         for notice in current.notices:
             notice_line(f"note: {notice}")
     if not current.complete:
-        notice_line(
-            "warning: this catalogue is partial; `costplan collect` to try the missing providers again"
-        )
+        notice_line("warning: this catalogue is partial; `costplan collect` to try the missing providers again")
     if quality:
         frame = current.quality
         if providers:
             wanted = {p.casefold() for p in providers}
-            keep = frame["provider"].str.casefold().isin(wanted) | frame["provider_uuid"].str.casefold().isin(
-                wanted
-            )
+            keep = frame["provider"].str.casefold().isin(wanted) | frame["provider_uuid"].str.casefold().isin(wanted)
             frame = frame[keep.fillna(False).astype(bool)]
         columns = QUALITY_TABLE_COLUMNS if output == "table" else tuple(frame.columns)
         emit_records(_records(frame), output, columns=columns, title="Kept out of the catalogue")
@@ -262,9 +258,7 @@ def diff(app: App, old: str, new: str | None, output: str) -> None:
     from costplan.snapshots import diff as catalogue_diff
     from costplan.snapshots import load_catalogue
 
-    changes = catalogue_diff(
-        load_catalogue(old, settings=app.settings), load_catalogue(new, settings=app.settings)
-    )
+    changes = catalogue_diff(load_catalogue(old, settings=app.settings), load_catalogue(new, settings=app.settings))
     emit_records(_records(changes), output, columns=tuple(changes.columns), title=f"{len(changes)} changes")
 
 
@@ -301,7 +295,5 @@ def _table_columns(view: pd.DataFrame) -> tuple[str, ...]:
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values (None for missing, ISO 8601 for instants), floats unrounded."""
-    records: list[dict[str, Any]] = json.loads(
-        frame.to_json(orient="records", date_format="iso", double_precision=15)
-    )
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", double_precision=15))
     return records

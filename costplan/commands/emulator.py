@@ -14,9 +14,7 @@ def emulator() -> None:
 
 @emulator.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", default=8484, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one)."
-)
+@click.option("--port", default=8484, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free one).")
 @click.option(
     "--state-file",
     type=click.Path(dir_okay=False),

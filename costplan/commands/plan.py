@@ -30,6 +30,7 @@ POOL_COLUMNS = (
 )
 POOL_OPTIONAL = ("unit_monthly_price", "pool", "tags")  # left out first (last first) on narrow screens
 ALTERNATIVE_COLUMNS = ("alternative", "monthly_cost", "extra_cost", "note")
+SERVICE_COLUMNS = ("service", "count_min", "count_max", "monthly_cost", "share_pct")
 
 
 def landing_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -81,6 +82,18 @@ landing = click.option(
 @click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
 @click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
 @click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
+@click.option(
+    "--peak-hours",
+    type=click.FloatRange(min=0, max=720),
+    help="Hours a month at peak (count_max), for the expected monthly cost; overrides the services "
+    "file's usage block. A month is 720 h, as the API prices it.",
+)
+@click.option(
+    "--commit",
+    type=click.Choice(["baseline"]),
+    help="Price the always-on baseline at committed (reserved) prices where the catalogue has them, "
+    "the burst above it on demand; the planner then picks types for those prices. Off by default.",
+)
 @output_option()
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
 @pass_app
@@ -103,6 +116,8 @@ def plan(
     excluded: tuple[str, ...],
     pool_prefix: str,
     environment_uuid: str | None,
+    peak_hours: float | None,
+    commit: str | None,
     output: str,
     save_path: str | None,
 ) -> None:
@@ -119,12 +134,16 @@ def plan(
         costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
         costplan plan services.yaml --landing 0.999 --landing-runs 1000
         costplan plan services.yaml --landing 0   # the packing alone, no scheduler stage
+        costplan plan services.yaml --peak-hours 200 --commit baseline
     """
     from costplan.commands.catalogue import load_or_collect
-    from costplan.demand import load_services
+    from costplan.demand import load_demand
     from costplan.planner import CapacityModel, PlanOptions, make_plan
+    from costplan.usage import flag_usage
 
-    services = load_services(services_file)
+    services, usage = load_demand(services_file)
+    if peak_hours is not None:
+        usage = flag_usage(peak_hours)
     capacity_flags = {
         "mhz_per_vcpu": mhz_per_vcpu,
         "overhead_cpu_mhz": overhead_cpu_mhz,
@@ -148,6 +167,8 @@ def plan(
         pool_prefix=pool_prefix,
         currency=app.settings.currency,
         currency_rates=app.currency_rates(),
+        usage=usage,
+        commit=commit,
     )
     catalogue = load_or_collect(app, catalogue_path)
     notice_line(
@@ -158,8 +179,7 @@ def plan(
     notes = result.assumptions.get("catalogue", {})
     where = f" of environment {result.environment_uuid}" if result.environment_uuid else ""
     notice_line(
-        f"candidates: {notes.get('candidate_types')} instance types{where} "
-        f"(of {len(catalogue.frame)} in the catalogue)"
+        f"candidates: {notes.get('candidate_types')} instance types{where} (of {len(catalogue.frame)} in the catalogue)"
     )
     if notes.get("environment"):
         notice_line(f"environment {notes['environment']}")
@@ -173,7 +193,10 @@ def plan(
         return
     emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result), optional=POOL_OPTIONAL)
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
+    emit_records(_service_rows(result), "table", columns=SERVICE_COLUMNS, title=_service_title(result))
     notice_line(result.explanations.summary)
+    for line in _usage_lines(result):
+        notice_line(line)
     for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
         notice_line(f"prices converted at {rate}")
     if result.placement is None:
@@ -181,9 +204,12 @@ def plan(
 
 
 def _title(result: Plan) -> str:
+    expected = result.expected_monthly_cost
     title = (
         f"{result.monthly_cost:,.2f} {result.currency}/month, {len(result.nodes)} nodes, {result.status} "
         f"(lower bound {result.lower_bound:,.2f}, gap {result.gap:.2%})"
+        + (f"; expected {expected:,.2f} with peak hours" if expected is not None else "")
+        + ("; baseline at committed prices" if result.commit is not None else "")
     )
     p = result.placement
     if p is None:
@@ -192,6 +218,54 @@ def _title(result: Plan) -> str:
         f"{title}; lands on {p.landing_probability:.1%} of {p.runs} runs (95 % lower bound "
         f"{p.landing_lower_bound:.1%}), premium {p.premium:,.2f} over the packing {p.packing_cost:,.2f}"
     )
+
+
+def _usage_lines(result: Plan) -> list[str]:
+    """Baseline, peak and expected figures and the committed-price saving, each naming the currency."""
+    c = result.currency
+    peak = result.peak.monthly_cost if result.peak is not None else result.monthly_cost
+    lines = [f"baseline {result.monthly_cost:,.2f} {c}/month, peak {peak:,.2f} {c}/month (all hours at count_max)"]
+    if result.expected_monthly_cost is not None and result.usage is not None:
+        from costplan.usage import describe
+
+        lines.append(f"expected {result.expected_monthly_cost:,.2f} {c}/month: {describe(result.usage)}")
+    if result.commit is not None:
+        m = result.commit
+        lines.append(
+            f"committed baseline {m.committed_monthly_cost:,.2f} {c}/month vs {m.on_demand_monthly_cost:,.2f} "
+            f"{c}/month on demand for the same nodes: saving {m.saving:,.2f} {c}/month (--commit {m.mode})"
+        )
+    return lines
+
+
+def _service_title(result: Plan) -> str:
+    idle = result.idle_monthly_cost
+    tail = f", idle {idle:,.2f} {result.currency}/month apart" if idle is not None else ""
+    return f"Cost per service ({result.currency}/month of the baseline, by each node's binding dimension{tail})"
+
+
+def _service_rows(result: Plan) -> list[dict[str, Any]]:
+    total = result.monthly_cost
+    rows = [
+        {
+            "service": s.name,
+            "count_min": s.count_min,
+            "count_max": s.count_max,
+            "monthly_cost": result.service_costs.get(s.name),
+            "share_pct": None if not total else round(100 * result.service_costs.get(s.name, 0.0) / total, 1),
+        }
+        for s in result.services
+    ]
+    if result.idle_monthly_cost is not None:
+        idle = result.idle_monthly_cost
+        rows.append(
+            {
+                "service": "(idle)",
+                "monthly_cost": idle,
+                "share_pct": None if not total else round(100 * idle / total, 1),
+            }
+        )
+    return rows
 
 
 def _pool_rows(result: Plan) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from costplan.errors import CatalogueError, ConfigError, InfeasiblePlan
 from costplan.models import CATALOGUE_COLUMNS, ServiceSpec
 from costplan.plans import MONEY_SCALE
 from costplan.plans import matches_provider as matches_provider  # one rule for planner and provisioner
+from costplan.usage import MONTH_HOURS
 
 DEFAULT_MHZ_PER_VCPU = 2793.0
 DEFAULT_OVERHEAD_CPU_MHZ = 650.0
@@ -218,8 +219,11 @@ def single_environment(
     estimates = {env: _estimate(rows[rows["environment_uuid"].astype(str) == env], demand, capacity) for env in able}
     chosen = min(able, key=lambda env: (estimates[env], env))
     shown = ", ".join(f"{env} {estimates[env]:,.2f}" for env in able)
-    return chosen, f"{chosen}: the cheapest capacity-price estimate of the environments that can host every " \
-        f"service ({shown}); plan with --environment to choose another"
+    return (
+        chosen,
+        f"{chosen}: the cheapest capacity-price estimate of the environments that can host every "
+        f"service ({shown}); plan with --environment to choose another",
+    )
 
 
 def _estimate(rows: pd.DataFrame, demand: Sequence[ServiceSpec], capacity: CapacityModel) -> float:
@@ -247,8 +251,14 @@ def node_types(
     exclude_providers: tuple[str, ...] = (),
     currency: str | None = None,
     rates: Rates | None = None,
+    commit: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Candidate node types (one row per provider x type) with `cpu_mhz`, `memory_mb`, `price_units`.
+
+    `on_demand_units` is the on-demand monthly price; `price_units`, what the planner optimises and
+    the plan pays, is the same unless `commit` (`--commit baseline`): then a type with a committed
+    price (`reserved_hourly_price` x 720) is priced at the lower of the two, so the objective and
+    the lower bound are both about the prices the baseline actually pays.
 
     All in one currency (`currency`, else the rows' own when they share one): rows in another are
     converted at `rates` (recorded in the notes as `currency_conversion`), or refused.
@@ -297,6 +307,8 @@ def node_types(
     rows["cpu_mhz"] = np.asarray([c for c, _ in caps], dtype=np.int64)
     rows["memory_mb"] = np.asarray([m for _, m in caps], dtype=np.int64)
     rows["price_units"] = np.round(price.to_numpy(dtype=np.float64) * MONEY_SCALE).astype(np.int64)
+    reserved = pd.to_numeric(rows["reserved_hourly_price"], errors="coerce").astype("float64")
+    rows["reserved_units"] = np.round(reserved.to_numpy(dtype=np.float64) * MONTH_HOURS * MONEY_SCALE)  # nan: none
     too_small = (rows["cpu_mhz"] <= 0) | (rows["memory_mb"] <= 0)
     if too_small.any():
         skipped["no capacity left after overhead and headroom"] = int(too_small.sum())
@@ -305,6 +317,12 @@ def node_types(
     rows, target, used = _in_one_currency(rows, price[rows.index], currency, rates or Rates())
     if used:
         notes["currency_conversion"] = used
+    rows["on_demand_units"] = rows["price_units"]
+    if commit:
+        committed = rows["reserved_units"].notna() & (rows["reserved_units"] > 0)
+        lower = np.minimum(rows["reserved_units"].fillna(0).to_numpy(), rows["price_units"].to_numpy())
+        rows["price_units"] = np.where(committed, lower, rows["price_units"]).astype(np.int64)
+        notes["committed_price_types"] = int(committed.sum())
     # The same provider type listed twice (several environments): keep its cheapest row.
     rows = rows.sort_values(["price_units", "provider", "instance_type", "catalogue_row"], kind="stable")
     duplicated = rows.duplicated(["provider_uuid", "instance_type_uuid"], keep="first")
@@ -358,6 +376,11 @@ def _in_one_currency(
         )
     if used:
         converted = price.to_numpy(dtype=np.float64) * factor.to_numpy(dtype=np.float64)
-        rows = rows.assign(price_units=np.round(converted * MONEY_SCALE).astype(np.int64), currency=target)
+        reserved = rows["reserved_units"].to_numpy(dtype=np.float64) * factor.to_numpy(dtype=np.float64)
+        rows = rows.assign(
+            price_units=np.round(converted * MONEY_SCALE).astype(np.int64),
+            reserved_units=np.round(reserved),
+            currency=target,
+        )
     rows.loc[:, "currency"] = target
     return rows, target, used

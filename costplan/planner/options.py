@@ -10,11 +10,13 @@ from typing import Any
 from costplan.currency import Rates
 from costplan.errors import ConfigError
 from costplan.planner.capacity import CapacityModel
+from costplan.plans import Usage
 
 DEFAULT_TIME_LIMIT = 30.0  # seconds for a whole planning run (baseline, peak, alternatives)
 DEFAULT_POOL_PREFIX = "cp"
 DEFAULT_LANDING = 0.99  # share of seeded scheduler runs on which every replica must land
 DEFAULT_LANDING_RUNS = 200  # Monte Carlo runs of the scheduler model that judge the final plan
+COMMIT_MODES = ("baseline",)
 _PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{0,18}[a-z0-9])?$")
 
 
@@ -36,6 +38,9 @@ class PlanOptions:
     - `landing`: the scheduler stage (`costplan.planner.landing`) searches for the cheapest plan on
       which the platform's scheduler (Nomad's, simulated `landing_runs` times from `landing_seed`)
       lands every replica on at least this share of runs; 0 turns the stage off (the packing alone).
+    - `usage`: hours a month at peak, for the plan's `expected_monthly_cost` (None: not stated).
+    - `commit`: "baseline" prices the always-on baseline at committed (reserved) prices where the
+      catalogue has them, the burst above it on demand; None (the default): on-demand throughout.
 
     ```python
     PlanOptions(time_limit=10, max_pools=2, exclude_providers=("AWS",))
@@ -58,6 +63,8 @@ class PlanOptions:
     landing: float = DEFAULT_LANDING
     landing_runs: int = DEFAULT_LANDING_RUNS
     landing_seed: int = 0
+    usage: Usage | None = None
+    commit: str | None = None
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0:
@@ -74,6 +81,8 @@ class PlanOptions:
             raise ConfigError(f"landing must be a probability in [0, 1] (0: no scheduler stage), got {self.landing!r}")
         if isinstance(self.landing_runs, bool) or not isinstance(self.landing_runs, int) or self.landing_runs < 1:
             raise ConfigError(f"landing_runs must be a whole number >= 1, got {self.landing_runs!r}")
+        if self.commit is not None and self.commit not in COMMIT_MODES:
+            raise ConfigError(f"commit must be one of {', '.join(COMMIT_MODES)} or None, got {self.commit!r}")
         object.__setattr__(self, "providers", tuple(self.providers))
         object.__setattr__(self, "exclude_providers", tuple(self.exclude_providers))
 
@@ -95,4 +104,5 @@ class PlanOptions:
             "landing": self.landing,
             "landing_runs": self.landing_runs,
             "landing_seed": self.landing_seed,
+            "commit": self.commit,
         }

@@ -32,6 +32,7 @@ from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
 from costplan.planner.search import SearchResult, solve, stderr_progress
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
+    Commitment,
     Explanations,
     PeakPlan,
     PlacementCheck,
@@ -40,6 +41,9 @@ from costplan.plans import (
     from_units,
     relative_gap,
 )
+from costplan.sharing import METHOD as COST_SHARE_METHOD
+from costplan.sharing import cost_shares
+from costplan.usage import committed_peak_units, describe, expected_monthly_cost
 
 ALTERNATIVE_TIME = 2.0  # seconds at most per single-provider alternative (a 1% gap is enough there)
 MIN_ALTERNATIVE_TIME = 0.2  # below this, a single-provider alternative is only its greedy plan
@@ -58,6 +62,14 @@ TAIL_ESTIMATES = 1.5  # the plan's full estimate after the stage, and a margin f
 PEAK_SHARE = 0.6  # the peak plan
 PEAK_EFFORT = 0.21  # the peak search's work, as a share of the time limit (reproducible plans)
 ALTERNATIVES_SHARE = 0.5  # the single-provider alternatives
+USAGE_NONE = "none given (--peak-hours or the services file's usage block): expected_monthly_cost is null"
+COMMIT_METHOD = (
+    "--commit baseline: the always-on baseline (count_min nodes) at the committed price (reserved_hourly_price "
+    "x 720, the lower of it and on-demand) where the catalogue has one, on-demand elsewhere; the planner "
+    "optimises and bounds those prices (the alternatives are priced the same way); at peak the baseline "
+    "nodes stay committed and the burst above count_min is on demand (the peak plan is searched at "
+    "committed prices, so its bound stays a bound)"
+)
 
 
 class _Clock:
@@ -172,6 +184,7 @@ def _candidates(catalogue: pd.DataFrame, specs: Sequence[ServiceSpec], options: 
         exclude_providers=options.exclude_providers,
         currency=options.currency,
         rates=options.currency_rates,
+        commit=options.commit == "baseline",
     )
     if chosen:
         notes["environment"] = chosen
@@ -305,8 +318,11 @@ def _assemble(
     until = clock.share(ALTERNATIVES_SHARE, keep=tail)
     alternatives = _alternatives(types, specs, base, starts, cost_units, options, until, found.with_spares, landed)
     peak_plan = None
+    on_demand = {p.name: from_units(int(rows.at[t, "on_demand_units"])) for t, p in _pool_of_row(rows, names, pools)}
     if peak is not None:
         peak_cost = peak.layout.cost(rows)
+        if options.commit:  # the baseline's nodes are paid (committed) at peak too; the burst on demand
+            peak_cost = committed_peak_units(pools, build_nodes(rows, peak.layout, names, specs), on_demand)
         peak_bound = int(min(peak.result.bound_units, peak_cost))
         peak_plan = PeakPlan(
             monthly_cost=from_units(peak_cost),
@@ -327,7 +343,21 @@ def _assemble(
         "n_plus_one": {"method": N_PLUS_ONE_METHOD, "spare_nodes": found.spares} if options.n_plus_one else None,
         "placement_simulation": PLACEMENT_METHOD,
         "scheduler_stage": landed.to_dict(currency),
+        "usage": describe(options.usage) if options.usage else USAGE_NONE,
+        "cost_per_service": COST_SHARE_METHOD,
+        "commit": COMMIT_METHOD if options.commit else "off: every node at its on-demand price",
     }
+    commit = None
+    if options.commit:
+        on_demand_units = int(landed.layout.cost(rows.assign(price_units=rows["on_demand_units"])))
+        commit = Commitment(
+            mode=options.commit,
+            committed_monthly_cost=monthly_cost,
+            on_demand_monthly_cost=from_units(on_demand_units),
+            saving=from_units(on_demand_units - cost_units),
+            on_demand_unit_prices=on_demand,
+        )
+    shares = cost_shares(nodes, {p.name: p.unit_monthly_price for p in pools})
     draft = Plan(
         monthly_cost=monthly_cost,
         lower_bound=lower_bound,
@@ -343,6 +373,13 @@ def _assemble(
         peak=peak_plan,
         service_pools=landed.service_pools(specs),
         submission_order=landed.order(specs),
+        expected_monthly_cost=None
+        if options.usage is None
+        else expected_monthly_cost(monthly_cost, None if peak_plan is None else peak_plan.monthly_cost, options.usage),
+        usage=options.usage,
+        commit=commit,
+        service_costs={s.name: shares.services.get(s.name, 0.0) for s in specs},
+        idle_monthly_cost=shares.idle,
     )
     placement = landed.estimate(draft)
     ok, failed = placement_of(draft)
@@ -365,6 +402,12 @@ def _assemble(
         placement=placement,
         placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD),
     )
+
+
+def _pool_of_row(rows: pd.DataFrame, names: dict[int, str], pools: Sequence[Any]) -> list[tuple[int, Any]]:
+    """(pool row, pool) for every planned pool (pools are named by their row)."""
+    by_name = {p.name: p for p in pools}
+    return [(t, by_name[n]) for t, n in names.items() if n in by_name and t < len(rows)]
 
 
 def _solve(

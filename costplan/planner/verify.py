@@ -19,6 +19,8 @@ from costplan.planner.capacity import CapacityModel, matches_provider
 from costplan.planner.scheduler import MODES, PlanView, estimate, from_plan, lost_node_failures, schedule
 from costplan.planner.scheduler import submission_indexes as default_order
 from costplan.plans import PlacementEstimate, Plan, may_use, relative_gap, to_units
+from costplan.sharing import cost_shares
+from costplan.usage import committed_peak_units, expected_monthly_cost
 
 MAX_REPORTED = 12
 FIGURES_TOLERANCE = 5e-5  # the placement block's figures may be stored rounded to 4 decimals
@@ -120,11 +122,14 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
             if peak_pool.get(p.name, 0) > p.count_max:
                 out.append(f"pool {p.name}: count_max {p.count_max} but {peak_pool[p.name]} peak nodes")
         peak_total = sum(peak_pool.get(p.name, 0) * to_units(p.unit_monthly_price) for p in plan.pools)
+        if plan.commit is not None:
+            peak_total = committed_peak_units(plan.pools, plan.peak.nodes, plan.commit.on_demand_unit_prices)
         if to_units(plan.peak.monthly_cost) != peak_total:
             out.append(f"peak monthly_cost {plan.peak.monthly_cost} != its nodes' cost {peak_total / 10_000}")
         if to_units(plan.peak.lower_bound) > to_units(plan.peak.monthly_cost):
             out.append("peak lower_bound exceeds the peak cost")
     out += _check_constraints(plan)
+    out += _check_usage_fields(plan)
     if out:
         return out
 
@@ -149,6 +154,32 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
             failing = lost_node_failures(nodes.cluster, nodes.counts, order)
             if failing:
                 out.append(f"N+1 fails in {label}: losing node #{failing[0]} leaves replicas unplaceable")
+    return out
+
+
+def _check_usage_fields(plan: Plan) -> list[str]:
+    """Expected cost, the commit block and the cost per service agree with the plan's own figures."""
+    out = []
+    if plan.usage is not None and plan.expected_monthly_cost is not None:
+        peak = None if plan.peak is None else plan.peak.monthly_cost
+        want = expected_monthly_cost(plan.monthly_cost, peak, plan.usage)
+        if to_units(plan.expected_monthly_cost) != to_units(want):
+            out.append(f"expected_monthly_cost {plan.expected_monthly_cost} != {want} for its usage")
+    if plan.commit is not None:
+        c = plan.commit
+        on_demand = sum(p.count_min * to_units(c.on_demand_unit_prices.get(p.name, 0.0)) for p in plan.pools)
+        committed = to_units(c.committed_monthly_cost)
+        if committed != to_units(plan.monthly_cost) or to_units(c.on_demand_monthly_cost) != on_demand:
+            out.append("commit: committed or on-demand monthly cost does not match the pools")
+        if to_units(c.saving) != to_units(c.on_demand_monthly_cost) - to_units(c.committed_monthly_cost):
+            out.append("commit: saving is not on_demand_monthly_cost - committed_monthly_cost")
+    prices = {p.name: p.unit_monthly_price for p in plan.pools}
+    if plan.service_costs and plan.idle_monthly_cost is not None and all(n.pool in prices for n in plan.nodes):
+        shares = cost_shares(plan.nodes, prices)
+        if dict(plan.service_costs) != {s.name: shares.services.get(s.name, 0.0) for s in plan.services}:
+            out.append("services[].monthly_cost do not split the nodes' cost by their binding dimension")
+        if to_units(plan.idle_monthly_cost) != to_units(shares.idle):
+            out.append(f"idle_monthly_cost {plan.idle_monthly_cost} != {shares.idle}")
     return out
 
 

@@ -52,6 +52,7 @@ def _pool_rows(
     plan: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], by_uuid: Mapping[str, Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     explained = {str(e.get("pool")): e for e in records((plan.get("explanations") or {}).get("pools")) if e.get("pool")}
+    on_demand = as_mapping(as_mapping(plan.get("commit")).get("on_demand_unit_prices"))
     price_notes = as_mapping(as_mapping(as_mapping(plan.get("assumptions")).get("catalogue")).get("price_notes"))
     pools = []
     for raw in records(plan.get("pools")):
@@ -65,6 +66,9 @@ def _pool_rows(
         if baseline is None and unit is not None:
             baseline = unit * count_min
         peak = unit * count_max if unit is not None and count_max is not None else None
+        burst_unit = to_float(on_demand.get(name))  # --commit baseline: the burst above count_min is on demand
+        if peak is not None and unit is not None and burst_unit is not None and count_max is not None:
+            peak = unit * count_min + burst_unit * max(0, count_max - count_min)
         own = [n for n in nodes if str(n.get("pool", "")) == name]
         cpu_cap = sum(to_float(n.get("cpu_mhz")) or 0.0 for n in own)
         mem_cap = sum(to_float(n.get("memory_mb")) or 0.0 for n in own)
@@ -96,6 +100,7 @@ def _pool_rows(
                 "count_min": count_min,
                 "count_max": count_max,
                 "unit": unit,
+                "burst_unit": burst_unit,
                 "baseline": baseline,
                 "peak": peak,
                 "nodes": len(own),
@@ -268,9 +273,11 @@ def plan_context(
     landing = _landing(data.get("placement"))
 
     services = []
+    service_total = to_float(data.get("monthly_cost"))
     for svc in records(data.get("services")):
         cpu, mem = to_float(svc.get("cpu_mhz")), to_float(svc.get("memory_mb"))
         cmin, cmax = to_int(pick(svc, "count_min", "countMin")), to_int(pick(svc, "count_max", "countMax"))
+        share_cost = to_float(svc.get("monthly_cost"))
         services.append(
             {
                 "name": str(pick(svc, "name", default="")),
@@ -281,6 +288,8 @@ def plan_context(
                 "total_cpu": cpu * cmin if cpu is not None and cmin is not None else None,
                 "total_mem": mem * cmin if mem is not None and cmin is not None else None,
                 "spread": bool(svc.get("spread")),
+                "monthly_cost": share_cost,
+                "share": share_cost / service_total if service_total and share_cost is not None else None,
                 "constraints": ", ".join(
                     [
                         *(f"provider {p}" for p in svc.get("providers") or ()),
@@ -291,6 +300,7 @@ def plan_context(
         )
 
     assumptions = _readable_money(dict(data.get("assumptions") or {}), currency)
+    usage = _usage(data, assumptions, cost, peak_cost)
     diff = _diff(pools, current, by_uuid) if current is not None else None
     explanations = as_mapping(data.get("explanations")) if isinstance(data.get("explanations"), Mapping) else {}
     return {
@@ -320,6 +330,7 @@ def plan_context(
             "replicas": sum(len(n.get("replicas") or ()) for n in nodes),
         },
         "services": services,
+        "usage": usage,
         "alternatives": alternatives,
         "placement": placement,
         "summary": str(explanations.get("summary") or ""),
@@ -345,6 +356,32 @@ def plan_context(
             )
             if shown
         ],
+    }
+
+
+def _usage(data: Mapping[str, Any], assumptions: Mapping[str, Any], cost: float, peak: float | None) -> dict[str, Any]:
+    """Expected cost (with its stated assumption), the committed-price block and the idle cost."""
+    usage = as_mapping(data.get("usage"))
+    commit = as_mapping(data.get("commit"))
+    idle = to_float(data.get("idle_monthly_cost"))
+    return {
+        "expected": to_float(data.get("expected_monthly_cost")),
+        "hours": to_float(usage.get("peak_hours_per_month")),
+        "source": str(usage.get("source") or ""),
+        "statement": str(assumptions.get("usage") or ""),
+        "baseline": cost,
+        "peak": peak,
+        "commit": None
+        if not commit
+        else {
+            "mode": str(commit.get("mode") or ""),
+            "committed": to_float(commit.get("committed_monthly_cost")),
+            "on_demand": to_float(commit.get("on_demand_monthly_cost")),
+            "saving": to_float(commit.get("saving")),
+        },
+        "idle": idle,
+        "idle_share": idle / cost if idle is not None and cost else None,
+        "split_method": str(assumptions.get("cost_per_service") or ""),
     }
 
 

@@ -215,3 +215,22 @@ def test_bad_price_config_is_a_config_error_naming_the_entry(section: dict, word
     with pytest.raises(ConfigError, match="prices") as caught:
         PriceRules.from_config(section)
     assert words in str(caught.value)
+
+
+def test_reserved_rules_set_committed_prices_a_type_beating_its_provider() -> None:
+    frame, _ = build(B2S, DS1)
+    rules = PriceRules.from_config({"reserved": {"Azure": {"discount": 30}, "Azure/DS1 v2": {"hourly": 0.05}}})
+    priced, notices = apply_prices(frame, rules)
+    rows = priced.set_index("instance_type")
+    # 30 % off B2s's list 0.0472/h = 0.03304/h; DS1 v2's own rule replaces the provider's.
+    assert rows.at["B2s", "reserved_hourly_price"] == 0.03304 and rows.at["DS1 v2", "reserved_hourly_price"] == 0.05
+    assert "committed: 30 % off list" in rows.at["B2s", "price_note"] and notices == []
+    assert rows.at["B2s", "monthly_price"] == 33.984  # on-demand prices untouched
+    again, _ = apply_prices(priced, rules)  # from the listed committed price again, never compounded
+    assert again.set_index("instance_type").at["B2s", "reserved_hourly_price"] == 0.03304
+    cleared, _ = apply_prices(priced, PriceRules())
+    assert pd.isna(cleared.at[0, "reserved_hourly_price"])  # the documented rows list no reservedCost
+    with pytest.raises(ConfigError, match="prices.reserved"):
+        PriceRules.from_config({"reserved": {"Azure": {"hourly": -1}}})
+    _, unmatched = apply_prices(frame, PriceRules.from_config({"reserved": {"Nowhere": {"discount": 5}}}))
+    assert unmatched == ['the price rule prices.reserved."Nowhere" matches no instance type in the catalogue']
