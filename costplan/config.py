@@ -367,13 +367,14 @@ def schema() -> dict[str, Any]:
         for name, keys in SECTIONS.items()
     }
     both = {k: {"anyOf": [settings[k], sections[k]]} for k in settings.keys() & sections.keys()}  # currency
-    profile = {"type": "object", "properties": {**settings, **sections, **both}, "additionalProperties": False}
+    properties: dict[str, Any] = {**settings, **sections, **both}
+    profile = {"type": "object", "properties": properties, "additionalProperties": False}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "costplan config file (TOML)",
         **profile,
         "properties": {
-            **profile["properties"],
+            **properties,
             "profiles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/profile"}},
         },
         "$defs": {"profile": profile},
