@@ -16,6 +16,8 @@ LAYERS = {
     "costplan.models": 1,
     "costplan.plans": 1,
     "costplan.currency": 1,
+    "costplan.diff": 1,
+    "costplan.gates": 1,
     "costplan.config": 2,
     "costplan.demand": 2,
     "costplan.planner": 2,
@@ -36,7 +38,7 @@ LAYERS = {
     "costplan.__main__": 7,
 }
 # The planner and reports see models and pandas only: never the API, config or CLI.
-PURE = ("costplan.planner", "costplan.report", "costplan.plans", "costplan.demand")
+PURE = ("costplan.planner", "costplan.report", "costplan.plans", "costplan.demand", "costplan.diff", "costplan.gates")
 FORBIDDEN_FOR_PURE = ("costplan.api", "costplan.config", "costplan.cli", "costplan.commands", "costplan.catalogue")
 
 
