@@ -197,7 +197,9 @@ class Diff:
         else:
             pools = "no pool changed"
         moved = Counter(s.change for s in self.services)
-        services = [f"{n} service{'s' if n > 1 else ''} {c}" for c in (MOVED, RESCALED, ADDED, REMOVED) if (n := moved[c])]
+        services = [
+            f"{n} service{'s' if n > 1 else ''} {c}" for c in (MOVED, RESCALED, ADDED, REMOVED) if (n := moved[c])
+        ]
         line = f"Monthly cost {self.monthly_cost.text(self.currency)}: {pools}"
         line += f"; {', '.join(services)}." if services else "."
         if self.expected_monthly_cost is not None:

@@ -27,7 +27,17 @@ from costplan.commands._shared import (
 if TYPE_CHECKING:
     from costplan.diff import Diff
 
-POOL_COLUMNS = ("change", "pool", "provider", "instance_type", "count_min", "count_max", "monthly_before", "monthly_after", "detail")
+POOL_COLUMNS = (
+    "change",
+    "pool",
+    "provider",
+    "instance_type",
+    "count_min",
+    "count_max",
+    "monthly_before",
+    "monthly_after",
+    "detail",
+)
 SERVICE_COLUMNS = ("change", "service", "before", "after")
 CSV_COLUMNS = (
     "kind",
@@ -140,8 +150,6 @@ def pool_rows(result: Diff) -> list[dict[str, Any]]:
     rows = []
     for change in result.pools:
         a, b = change.old, change.new
-        either = b or a
-        assert either is not None
         rows.append(
             {
                 "change": change.change,
@@ -175,12 +183,13 @@ def csv_rows(result: Diff) -> list[dict[str, Any]]:
     for change in result.pools:
         a, b = change.old, change.new
         cost = change.cost
+        either = b or a
         rows.append(
             {
                 "kind": "pool",
                 "change": change.change,
                 "name": change.name,
-                "provider": (b or a).provider if (b or a) else None,
+                "provider": either.provider if either else None,
                 "instance_type_old": a and a.instance_type,
                 "instance_type_new": b and b.instance_type,
                 "count_min_old": a and a.count_min,

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
+from costplan.commands._shared import (
+    App,
+    emit_records,
+    emit_summary,
+    max_monthly_cost_option,
+    notice_line,
+    output_option,
+    pass_app,
+    report_gates,
+    resolve_gates,
+)
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -81,6 +91,7 @@ landing = click.option(
 @click.option("--exclude-provider", "excluded", multiple=True, help="Never this provider; repeatable.")
 @click.option("--pool-prefix", default="cp", show_default=True, help="Pools are named <prefix>-<provider>-<type>.")
 @click.option("--environment", "environment_uuid", help="Only this environment's providers; recorded in the plan.")
+@max_monthly_cost_option("the plan's monthly cost")
 @output_option()
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
 @pass_app
@@ -103,6 +114,7 @@ def plan(
     excluded: tuple[str, ...],
     pool_prefix: str,
     environment_uuid: str | None,
+    max_monthly_cost: float | None,
     output: str,
     save_path: str | None,
 ) -> None:
@@ -119,11 +131,13 @@ def plan(
         costplan plan services.yaml --max-pools 2 --exclude-provider AWS -o json --save plan.json
         costplan plan services.yaml --landing 0.999 --landing-runs 1000
         costplan plan services.yaml --landing 0   # the packing alone, no scheduler stage
+        costplan plan services.yaml --save new.json --max-monthly-cost 500 -o markdown
     """
     from costplan.commands.catalogue import load_or_collect
     from costplan.demand import load_services
     from costplan.planner import CapacityModel, PlanOptions, make_plan
 
+    gates = resolve_gates(app, max_monthly_cost, None)
     services = load_services(services_file)
     capacity_flags = {
         "mhz_per_vcpu": mhz_per_vcpu,
@@ -165,19 +179,35 @@ def plan(
         notice_line(f"environment {notes['environment']}")
     if save_path:
         notice_line(f"plan written to {result.save(save_path)}")
+    _emit(result, output)
+    if output != "json":
+        for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
+            notice_line(f"prices converted at {rate}")
+        if result.placement is None:
+            notice_line(
+                "note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown"
+            )
+    from costplan.gates import check
+
+    report_gates(check(gates, currency=result.currency, new=result.monthly_cost), output)
+
+
+def _emit(result: Plan, output: str) -> None:
     if output == "json":
         click.echo(result.to_json())
         return
     if output == "csv":  # the pools, one row each; the whole plan is --output json / --save
         emit_records(_pool_rows(result), "csv", columns=POOL_COLUMNS)
         return
+    if output == "markdown":  # a pull-request comment: the sentence first, then the pools
+        click.echo("### costplan plan\n")
+        emit_summary(f"{_title(result)}. {result.explanations.summary}".strip(), output)
+        emit_records(_pool_rows(result), output, columns=POOL_COLUMNS, title=f"Pools ({result.currency} a month)")
+        emit_records(_alternative_rows(result), output, columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
+        return
     emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result), optional=POOL_OPTIONAL)
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
     notice_line(result.explanations.summary)
-    for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
-        notice_line(f"prices converted at {rate}")
-    if result.placement is None:
-        notice_line("note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown")
 
 
 def _title(result: Plan) -> str:
