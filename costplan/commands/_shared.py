@@ -175,9 +175,11 @@ def markdown_text(text: str) -> str:
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
-    """One GitHub-flavoured Markdown table for every command: headers as in `--output table`, money
-    to the cent, numbers right-aligned. No rows: the header and a row saying so."""
-    numeric = {c: bool(rows) and all(_is_number(r.get(c)) for r in rows if r.get(c) not in (None, "")) for c in columns}
+    """One GitHub-flavoured Markdown table for every command: as `--output table` shows it (money to
+    the cent, numbers right-aligned, columns empty in every row left out). No rows: a row saying so."""
+    columns = [c for c in columns if any(r.get(c) not in (None, "") for r in rows)] or list(columns)
+    filled = {c: [r.get(c) for r in rows if r.get(c) not in (None, "")] for c in columns}
+    numeric = {c: bool(filled[c]) and all(_is_number(v) for v in filled[c]) for c in columns}
     lines = [
         "| " + " | ".join(markdown_text(c.replace("_", " ")) for c in columns) + " |",
         "|" + "|".join(" ---: |"[:-1] if numeric[c] else " --- " for c in columns) + "|",
