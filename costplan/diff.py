@@ -4,7 +4,8 @@ Pure: a `Side` is built from a plan (`side_from_plan`) or from an environment's 
 (`costplan.provisioner.status.environment_side`), and `diff_sides` compares two of them. Pools
 are matched by name (the name the provisioner finds them by again): a name on one side only is
 added or removed; on both, with another instance type, provider, count_min or count_max, resized.
-A service has moved when the set of pools its replicas are on differs.
+A service has moved when the set of pools its replicas are on differs (compared only when both sides
+know where services run: a plan written by hand without nodes does not).
 
 The result is a frozen tree whose `to_dict()` is the diff JSON (`version` DIFF_FORMAT_VERSION):
 `{"version", "currency", "old", "new", "monthly_cost", "expected_monthly_cost", "pools", "services"}`.
@@ -77,6 +78,7 @@ class Side:
     services: Mapping[str, tuple[Placement, ...]] = field(default_factory=dict)
     expected_monthly_cost: float | None = None  # usage-aware estimate, when the plan has one
     unpriced: tuple[str, ...] = ()  # pools whose price is unknown: left out of monthly_cost
+    placed: bool = True  # False: where services run is not known (a plan written without nodes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +90,7 @@ class Side:
             "pools": len(self.pools),
             "nodes": sum(p.count_min or 0 for p in self.pools),
             "services": len(self.services),
+            "placements_known": self.placed,
             "unpriced_pools": list(self.unpriced),
         }
 
@@ -251,7 +254,8 @@ def side_from_plan(plan: Plan, source: str) -> Side:
         for s in plan.services
     }
     expected = getattr(plan, "expected_monthly_cost", None)  # a usage-aware plan's estimate
-    return Side("plan", source, plan.currency, plan.monthly_cost, pools, services, expected)
+    placed = bool(plan.nodes) or not plan.services
+    return Side("plan", source, plan.currency, plan.monthly_cost, pools, services, expected, placed=placed)
 
 
 def diff_sides(old: Side, new: Side) -> Diff:
@@ -278,7 +282,7 @@ def diff_sides(old: Side, new: Side) -> Diff:
             services.append(ServiceMove(REMOVED, name, old.services[name], ()))
         elif name not in old.services:
             services.append(ServiceMove(ADDED, name, (), new.services[name]))
-        elif change := _service_change(old.services[name], new.services[name]):
+        elif old.placed and new.placed and (change := _service_change(old.services[name], new.services[name])):
             services.append(ServiceMove(change, name, old.services[name], new.services[name]))
     expected = None
     if old.expected_monthly_cost is not None and new.expected_monthly_cost is not None:
