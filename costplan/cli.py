@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "catalogue": "costplan.commands.catalogue:catalogue",
     "collect": "costplan.commands.catalogue:collect",
     "demo": "costplan.commands.demo:demo",
+    "diff": "costplan.commands.diff:diff",
     "destroy": "costplan.commands.provision:destroy",
     "emulator": "costplan.commands.emulator:emulator",
     "plan": "costplan.commands.plan:plan",
@@ -99,9 +100,14 @@ def cli(ctx: click.Context, /, **flags: Any) -> None:
     LayerOps emulator (the sandbox) and says so on stderr.
 
     \b
+    Exit codes: 0 done; 1 error; 2 usage error; 3 a gate failed (--max-monthly-cost,
+    --fail-on-increase, [gates]; for collect --strict: a provider is missing).
+
+    \b
     Example:
         costplan providers
         costplan demo
+        costplan diff main.json new.json --output markdown --fail-on-increase 5%
     """
     from costplan.commands._shared import App
 

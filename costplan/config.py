@@ -6,7 +6,7 @@ The API key is held in a `Secret`, whose repr and str never show it.
 The config file is TOML in the user config dir (`COSTPLAN_CONFIG` or `--config` to
 choose another). Top-level keys are the default profile; `[profiles.NAME]` tables
 override them for `--profile NAME`. The sections `SECTIONS` names (`[prices]`, `[provision]`,
-`[currency]`) are kept in `Settings.sections` for the modules that own them. Keys are checked
+`[currency]`, `[gates]`) are kept in `Settings.sections` for the modules that own them. Keys are checked
 strictly: an unknown key or section (a typo such as `api_ulr`) is an error naming the file, the
 profile and the nearest valid key, all of a file's problems at once.
 
@@ -17,6 +17,10 @@ currency = "EUR"
 
 [profiles.staging]
 api_url = "https://api.layerops.com/v1"
+
+[profiles.ci.gates]          # CI budget and change gates (flags override them)
+max_monthly_cost = 500
+fail_on_increase = "5%"
 ```
 """
 
@@ -33,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from costplan.errors import ConfigError, problems_message, unknown_key
+from costplan.gates import KEYS as GATE_KEYS
 
 DEFAULT_API_URL = "https://api.layerops.com/v1"
 DEFAULT_CURRENCY = "EUR"
@@ -65,6 +70,7 @@ SECTIONS: dict[str, frozenset[str]] = {
         }
     ),
     "currency": frozenset({"code", "rates", "providers"}),
+    "gates": GATE_KEYS,  # max_monthly_cost, fail_on_increase: costplan.gates reads them
 }
 # Sensible ranges: (low, high) inclusive, so nan, inf and 1e30 are refused with a clear message.
 _RANGES: dict[str, tuple[float, float]] = {

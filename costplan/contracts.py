@@ -170,6 +170,70 @@ def _destroy() -> dict[str, Any]:
     )
 
 
+def _diff() -> dict[str, Any]:
+    """`costplan.diff.Diff.to_dict`: two sides, the cost change, pools by change, service moves."""
+    from costplan.diff import ADDED, DIFF_FORMAT_VERSION, REMOVED, RESIZED
+
+    count = {"type": "integer", "minimum": 0}
+    side = rows(
+        ("kind", "source", "currency", "monthly_cost", "expected_monthly_cost", "pools", "nodes", "services")
+        + ("placements_known", "unpriced_pools"),
+        types={
+            "kind": {"enum": ["plan", "environment"]},
+            "source": _STRING,
+            "currency": _STRING,
+            "monthly_cost": _NUMBER,
+            "expected_monthly_cost": _MAYBE_NUMBER,
+            "pools": count,
+            "nodes": count,
+            "services": count,
+            "placements_known": {"type": "boolean"},
+            "unpriced_pools": _STRINGS,
+        },
+    )
+    change = rows(
+        ("old", "new", "difference", "percent"),
+        types={"old": _NUMBER, "new": _NUMBER, "difference": _NUMBER, "percent": _MAYBE_NUMBER},
+    )
+    maybe_int = {"type": ["integer", "null"]}
+    pool = rows(
+        ("name", "provider", "instance_type", "count_min", "count_max", "unit_monthly_price", "monthly_cost"),
+        types={"count_min": maybe_int, "count_max": maybe_int, "unit_monthly_price": _MAYBE_NUMBER}
+        | {"monthly_cost": _MAYBE_NUMBER, "name": _STRING, "provider": _STRING, "instance_type": _STRING},
+    )
+    maybe_pool = {"anyOf": [{"type": "null"}, pool]}
+    pool_change = rows(
+        ("change", "name", "old", "new", "changes", "monthly_cost"),
+        types={"change": {"enum": [ADDED, REMOVED, RESIZED]}, "name": _STRING, "old": maybe_pool}
+        | {"new": maybe_pool, "changes": _STRINGS, "monthly_cost": change},
+    )
+    placement = rows(
+        ("pool", "instance_type", "nodes", "replicas"),
+        types={"pool": _STRING, "instance_type": _STRING, "nodes": count, "replicas": maybe_int},
+    )
+    placements = {"type": "array", "items": placement}
+    move = rows(
+        ("change", "name", "old", "new"),
+        types={"change": _STRING, "name": _STRING, "old": placements, "new": placements},
+    )
+    listed = {"type": "array", "items": pool_change}
+    schema = envelope(
+        "costplan diff OLD NEW --output json",
+        {
+            "currency": _STRING,
+            "old": side,
+            "new": side,
+            "monthly_cost": change,
+            "expected_monthly_cost": {"anyOf": [{"type": "null"}, change]},
+            "changed": {"type": "boolean"},
+            "pools": rows((ADDED, REMOVED, RESIZED), types={ADDED: listed, REMOVED: listed, RESIZED: listed}),
+            "services": {"type": "array", "items": move},
+        },
+    )
+    schema["properties"]["version"] = {"const": DIFF_FORMAT_VERSION}
+    return schema
+
+
 CONTRACTS: dict[str, Contract] = {
     "services": _reader("costplan.demand:schema", "the services file"),
     "config": _reader("costplan.config:schema", "the config file"),
@@ -177,6 +241,7 @@ CONTRACTS: dict[str, Contract] = {
     "preview": Contract("costplan provision --output json", _preview),
     "status": Contract("costplan status --output json", _status),
     "destroy": Contract("costplan destroy --output json", _destroy),
+    "diff": Contract("costplan diff OLD NEW --output json", _diff),
     "catalogue": Contract("costplan catalogue --output json", _catalogue),
     "providers": Contract("costplan providers --output json", _providers),
     "records": Contract("costplan collect / catalogue --quality / catalogue diff --output json", _records),

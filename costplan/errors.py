@@ -15,14 +15,16 @@ message and an exit code in one place (`costplan.cli`). No httpx exception escap
       * RateLimitedError        429 after all retries
     * ApiResponseError          a 2xx answer whose body is not what the API documents
   * CatalogueError              the catalogue cannot be built or read
-    * PartialCatalogue          some providers are missing (only raised with --strict)
+    * PartialCatalogue          exit 3 (collect --strict only): some providers are missing
   * PlanningError               the planner cannot produce a plan
     * InfeasiblePlan            some demand fits no allowed node type
     * PlanVerificationError     a plan breaks its own constraints (a bug, never user input)
   * ProvisioningError           applying a plan failed
     * ResourceFailed            a pool or service reached a failed state
     * WaitTimeout               a resource did not settle in time
-    * ProvisioningInterrupted   the user pressed Ctrl-C; the journal allows a resume
+    * ProvisioningInterrupted   the user pressed Ctrl-C; the journal allows a resume (exit 130)
+  * GateFailed                  exit 3: a budget or change gate (--max-monthly-cost,
+                                --fail-on-increase, [gates]) failed; the data was printed first
 
 Messages never contain the API key: errors carry method, path, status and the server's
 message, which is all a person needs to act.
@@ -213,3 +215,13 @@ def problems_message(source: str, problems: Sequence[str]) -> str:
     if len(problems) == 1:
         return f"{source}: {problems[0]}"
     return f"{source}: {len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+class GateFailed(CostplanError):
+    """A budget or change gate failed (CI's "do not merge"): distinct from errors (1) and usage (2).
+
+    Raised after the data was printed, so a CI job gets both the report and the verdict; the
+    message names each failing gate and by how much it was exceeded.
+    """
+
+    exit_code: ClassVar[int] = 3

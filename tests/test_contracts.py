@@ -75,10 +75,12 @@ def test_every_command_json_output_validates_against_its_schema(tmp_path: Path) 
     snapshot = next((tmp_path / "data" / "snapshots").glob("*"))
     run("collect", "-o", "json")
     outputs["catalogue diff"] = (run("catalogue", "diff", str(snapshot), "-o", "json"), "records")
+    outputs["diff"] = (run("diff", str(saved), str(saved), "-o", "json"), "diff")
     outputs["preview"] = (run("provision", str(saved), "-o", "json"), "preview")
     outputs["apply"] = (run("provision", str(saved), "--apply", "--yes", "--with-services", "-o", "json"), "preview")
     environment = outputs["plan"][0]["environment_uuid"]
     outputs["status"] = (run("status", "--environment", environment, "-o", "json"), "status")
+    outputs["diff environment"] = (run("diff", str(saved), "--environment", environment, "-o", "json"), "diff")
     outputs["destroy"] = (run("destroy", "--plan", str(saved), "--yes", "-o", "json"), "destroy")
     outputs["destroy again"] = (run("destroy", "--plan", str(saved), "--yes", "-o", "json"), "destroy")
 

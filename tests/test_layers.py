@@ -19,6 +19,8 @@ LAYERS = {
     "costplan.currency": 1,
     "costplan.usage": 1,
     "costplan.sharing": 1,
+    "costplan.diff": 1,
+    "costplan.gates": 1,
     "costplan.config": 2,
     "costplan.demand": 2,
     "costplan.planner": 2,
@@ -47,6 +49,8 @@ PURE = (
     "costplan.demand",
     "costplan.usage",
     "costplan.sharing",
+    "costplan.diff",
+    "costplan.gates",
 )
 FORBIDDEN_FOR_PURE = ("costplan.api", "costplan.config", "costplan.cli", "costplan.commands", "costplan.catalogue")
 

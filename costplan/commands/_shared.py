@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-OUTPUT_FORMATS = ("table", "json", "csv")
+OUTPUT_FORMATS = ("table", "json", "csv", "markdown")
 # The format version of every JSON document a command prints (`costplan schema NAME` describes each);
 # a plan's own is `costplan.plans.PLAN_FORMAT_VERSION`.
 OUTPUT_VERSION = 1
@@ -121,7 +121,7 @@ def notice_line(message: str) -> None:
 
 
 def output_option(default: str = "table") -> Callable[[F], F]:
-    """`--output/-o table|json|csv`, shared by every command that prints data."""
+    """`--output/-o table|json|csv|markdown`, shared by every command that prints data."""
     return click.option(
         "--output",
         "-o",
@@ -129,7 +129,7 @@ def output_option(default: str = "table") -> Callable[[F], F]:
         type=click.Choice(OUTPUT_FORMATS),
         default=default,
         show_default=True,
-        help="Output format for the data on stdout.",
+        help="Output format for the data on stdout (markdown: GitHub tables for a pull-request comment).",
     )
 
 
@@ -141,9 +141,10 @@ def emit_records(
     title: str = "",
     optional: Sequence[str] = (),
 ) -> None:
-    """Print rows as a table, JSON (`{"version": 1, "records": [...]}`) or CSV, with the same columns in each.
+    """Print rows as a table, JSON (`{"version": 1, "records": [...]}`), CSV or Markdown, with the same columns in each.
 
-    JSON and CSV carry every column unrounded, keys in `columns` order (stable for scripts). The
+    JSON and CSV carry every column unrounded, keys in `columns` order (stable for scripts);
+    Markdown is the table as GitHub shows it (`markdown_table`), its title in bold above. The
     table is for reading: money to the cent, hourly prices to 1/10,000, numbers right-aligned and
     never broken; empty columns are left out, and when the table is wider than the screen the
     `optional` columns go first (said on stderr), then it is shown one record per block.
@@ -158,6 +159,10 @@ def emit_records(
         writer.writeheader()
         writer.writerows(rows)
         click.echo(buffer.getvalue(), nl=False)
+    elif output == "markdown":
+        if title:
+            click.echo(f"**{markdown_text(title)}**\n")
+        click.echo(markdown_table(columns, rows) + "\n")
     else:
         print_table(columns, rows, title=title, optional=optional)
 
@@ -165,6 +170,44 @@ def emit_records(
 def emit_json(document: Mapping[str, Any]) -> None:
     """Print a JSON document with its format `version` first (see `costplan.contracts`)."""
     click.echo(json.dumps({"version": OUTPUT_VERSION, **document}, indent=2, default=str))
+
+
+def markdown_text(text: str) -> str:
+    """`text` safe inside a GitHub-flavoured Markdown table cell or paragraph: `|` does not end the
+    cell, `<` opens no HTML tag, `*` or `~` format nothing (names come from the API and from files),
+    a newline does not end the row."""
+    text = terminal_text(text, lines=False)
+    text = "".join(f"\\{c}" if c in MARKDOWN_PUNCTUATION else c for c in text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return "\\" + text if text.startswith((">", "#", "-", "+")) else text  # no quote, heading or list
+
+
+def markdown_table(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    """One GitHub-flavoured Markdown table for every command: as `--output table` shows it (money to
+    the cent, numbers right-aligned, columns empty in every row left out). No rows: a row saying so."""
+    columns = [c for c in columns if any(r.get(c) not in (None, "") for r in rows)] or list(columns)
+    filled = {c: [r.get(c) for r in rows if r.get(c) not in (None, "")] for c in columns}
+    numeric = {c: bool(filled[c]) and all(_is_number(v) for v in filled[c]) for c in columns}
+    lines = [
+        "| " + " | ".join(markdown_text(c.replace("_", " ")) for c in columns) + " |",
+        "|" + "|".join(" ---: |"[:-1] if numeric[c] else " --- " for c in columns) + "|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(markdown_text(_cell(row.get(c), c)) for c in columns) + " |")
+    if not rows:
+        lines.append("| " + " | ".join(["(none)", *[""] * (len(columns) - 1)]) + " |")
+    return "\n".join(lines)
+
+
+def emit_summary(line: str, output: str) -> None:
+    """A summary with the data: on stdout for a table or Markdown (a paragraph there); on stderr for
+    csv, where it would break the format; json carries its figures itself."""
+    if output == "table":
+        click.echo(line)
+    elif output == "markdown":
+        click.echo(markdown_text(line) + "\n")
+    elif output == "csv":
+        notice_line(line)
 
 
 def table_width(environ: Mapping[str, str] | None = None) -> int:
@@ -244,6 +287,7 @@ def _min_width(column: str, cells: Sequence[str], numeric: bool) -> int:
     return widest if numeric else min(max(word, min(widest, TEXT_MIN_WIDTH)), TEXT_MAX_WORD)
 
 
+MARKDOWN_PUNCTUATION = frozenset("\\|*`[]~")  # escaped with a backslash in Markdown output
 PIPE_WIDTH = 120
 MIN_WIDTH = 20
 TEXT_MIN_WIDTH = 10  # text columns shrink to this before numbers do
@@ -271,3 +315,91 @@ def _cell(value: Any, column: str = "") -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return terminal_text(str(value), lines=False)
+
+
+# -- gates (costplan.gates): the options, the config, the verdict -------------------------------
+
+GATE_EXIT_HELP = "A failing gate exits with code 3 after the data is printed."
+
+
+def _amount(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    from costplan.errors import InputError
+    from costplan.gates import parse_amount
+
+    try:
+        return None if value is None else parse_amount(value)
+    except InputError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _increase(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from costplan.errors import InputError
+    from costplan.gates import parse_increase
+
+    try:
+        return None if value is None else parse_increase(value)
+    except InputError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def max_monthly_cost_option(what: str) -> Callable[[F], F]:
+    """`--max-monthly-cost AMOUNT`: a budget gate on `what` ([gates] max_monthly_cost)."""
+    return click.option(
+        "--max-monthly-cost",
+        metavar="AMOUNT",
+        callback=_amount,
+        help=f"Gate: fail (exit 3) when {what} is above AMOUNT, in its currency; equal passes "
+        "([gates] max_monthly_cost).",
+    )
+
+
+def fail_on_increase_option(what: str) -> Callable[[F], F]:
+    """`--fail-on-increase PCT|AMOUNT`: a change gate ([gates] fail_on_increase)."""
+    return click.option(
+        "--fail-on-increase",
+        metavar="PCT%|AMOUNT",
+        callback=_increase,
+        help=f"Gate: fail (exit 3) when {what} rises by more than PCT% (e.g. 5%) or AMOUNT (e.g. 20, "
+        "in its currency); equal passes ([gates] fail_on_increase).",
+    )
+
+
+def only_if_changed_option(command: F) -> F:
+    return click.option(
+        "--only-if-changed",
+        is_flag=True,
+        help="With --output markdown: print nothing when neither the monthly cost nor the pools change "
+        "(no pull-request comment for a change that costs nothing).",
+    )(command)
+
+
+def check_only_if_changed(only_if_changed: bool, output: str) -> None:
+    if only_if_changed and output != "markdown":
+        raise click.UsageError("--only-if-changed goes with --output markdown")
+
+
+def resolve_gates(app: App, max_monthly_cost: float | None, fail_on_increase: Any) -> Any:
+    """The gates in force: the flags, else `[gates]` of the config profile."""
+    from costplan.gates import Gates
+
+    settings = app.settings
+    return Gates.resolve(
+        settings.sections.get("gates"),
+        max_monthly_cost=max_monthly_cost,
+        fail_on_increase=fail_on_increase,
+        source=f"config file {settings.config_file}",
+    )
+
+
+def report_gates(verdicts: Sequence[Any], output: str, *, printed: bool = True) -> None:
+    """Each verdict on stderr (and, in Markdown that was printed, as a line of the comment), then
+    `GateFailed` (exit 3) if any gate failed: the data is always printed before the verdict."""
+    from costplan.gates import enforce
+
+    for verdict in verdicts:
+        if verdict.passed:  # a failure is the error message itself
+            notice_line(f"gate passed: {verdict.message}")
+        if output == "markdown" and printed:
+            mark = "Gate passed" if verdict.passed else "**Gate failed**"
+            click.echo(f"{mark}: {markdown_text(verdict.message)}\n")
+    enforce(verdicts)

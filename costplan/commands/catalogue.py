@@ -219,7 +219,7 @@ def catalogue(
             wanted = {p.casefold() for p in providers}
             keep = frame["provider"].str.casefold().isin(wanted) | frame["provider_uuid"].str.casefold().isin(wanted)
             frame = frame[keep.fillna(False).astype(bool)]
-        columns = QUALITY_TABLE_COLUMNS if output == "table" else tuple(frame.columns)
+        columns = QUALITY_TABLE_COLUMNS if output in ("table", "markdown") else tuple(frame.columns)
         emit_records(_records(frame), output, columns=columns, title="Kept out of the catalogue")
         return
     try:
@@ -238,7 +238,7 @@ def catalogue(
         raise click.BadParameter(str(error), param_hint=option) from None
     if providers and view.empty:
         notice_line(_provider_hint(current.frame, providers))
-    columns = _table_columns(view) if output == "table" else tuple(view.columns)
+    columns = _table_columns(view) if output in ("table", "markdown") else tuple(view.columns)
     emit_records(_records(view), output, columns=columns, title=f"{len(view)} instance types", optional=OPTIONAL)
 
 

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from costplan.commands._shared import App, emit_records, notice_line, output_option, pass_app
+from costplan.commands._shared import (
+    App,
+    emit_records,
+    emit_summary,
+    max_monthly_cost_option,
+    notice_line,
+    output_option,
+    pass_app,
+    report_gates,
+    resolve_gates,
+)
 
 if TYPE_CHECKING:
     from costplan.plans import Plan
@@ -94,6 +104,7 @@ landing = click.option(
     help="Price the always-on baseline at committed (reserved) prices where the catalogue has them, "
     "the burst above it on demand; the planner then picks types for those prices. Off by default.",
 )
+@max_monthly_cost_option("the plan's monthly cost")
 @output_option()
 @click.option("--save", "save_path", type=click.Path(dir_okay=False), help="Also write the plan JSON to this file.")
 @pass_app
@@ -118,6 +129,7 @@ def plan(
     environment_uuid: str | None,
     peak_hours: float | None,
     commit: str | None,
+    max_monthly_cost: float | None,
     output: str,
     save_path: str | None,
 ) -> None:
@@ -135,12 +147,14 @@ def plan(
         costplan plan services.yaml --landing 0.999 --landing-runs 1000
         costplan plan services.yaml --landing 0   # the packing alone, no scheduler stage
         costplan plan services.yaml --peak-hours 200 --commit baseline
+        costplan plan services.yaml --save new.json --max-monthly-cost 500 -o markdown
     """
     from costplan.commands.catalogue import load_or_collect
     from costplan.demand import load_demand
     from costplan.planner import CapacityModel, PlanOptions, make_plan
     from costplan.usage import flag_usage
 
+    gates = resolve_gates(app, max_monthly_cost, None)
     services, usage = load_demand(services_file)
     if peak_hours is not None:
         usage = flag_usage(peak_hours)
@@ -185,11 +199,32 @@ def plan(
         notice_line(f"environment {notes['environment']}")
     if save_path:
         notice_line(f"plan written to {result.save(save_path)}")
+    _emit(result, output)
+    if output != "json":
+        for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
+            notice_line(f"prices converted at {rate}")
+        if result.placement is None:
+            notice_line(
+                "note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown"
+            )
+    from costplan.gates import check
+
+    report_gates(check(gates, currency=result.currency, new=result.monthly_cost), output)
+
+
+def _emit(result: Plan, output: str) -> None:
     if output == "json":
         click.echo(result.to_json())
         return
     if output == "csv":  # the pools, one row each; the whole plan is --output json / --save
         emit_records(_pool_rows(result), "csv", columns=POOL_COLUMNS)
+        return
+    if output == "markdown":  # a pull-request comment: the sentence first, then the pools
+        click.echo("### costplan plan\n")
+        emit_summary(f"{_title(result)}. {result.explanations.summary}".strip(), output)
+        emit_records(_pool_rows(result), output, columns=POOL_COLUMNS, title=f"Pools ({result.currency} a month)")
+        emit_records(_alternative_rows(result), output, columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
+        emit_records(_service_rows(result), output, columns=SERVICE_COLUMNS, title=_service_title(result))
         return
     emit_records(_pool_rows(result), "table", columns=POOL_COLUMNS, title=_title(result), optional=POOL_OPTIONAL)
     emit_records(_alternative_rows(result), "table", columns=ALTERNATIVE_COLUMNS, title="Rejected alternatives")
@@ -197,10 +232,6 @@ def plan(
     notice_line(result.explanations.summary)
     for line in _usage_lines(result):
         notice_line(line)
-    for rate in result.assumptions.get("catalogue", {}).get("currency_conversion", {}).values():
-        notice_line(f"prices converted at {rate}")
-    if result.placement is None:
-        notice_line("note: --landing 0: the platform's scheduler was not simulated; the packing may not land as shown")
 
 
 def _title(result: Plan) -> str:

@@ -17,11 +17,18 @@ import click
 
 from costplan.commands._shared import (
     App,
+    check_only_if_changed,
     emit_json,
     emit_records,
+    emit_summary,
+    fail_on_increase_option,
+    max_monthly_cost_option,
     notice_line,
+    only_if_changed_option,
     output_option,
     pass_app,
+    report_gates,
+    resolve_gates,
     terminal_text,
 )
 
@@ -90,6 +97,9 @@ def plan_id_option(command: Any) -> Any:
 )
 @plan_id_option
 @journal_option
+@max_monthly_cost_option("the environment's monthly cost after the plan is applied")
+@fail_on_increase_option("the environment's monthly cost")
+@only_if_changed_option
 @output_option()
 @pass_app
 def provision(
@@ -106,6 +116,9 @@ def provision(
     poll_interval: float | None,
     plan_id: str | None,
     journal_dir: str | None,
+    max_monthly_cost: float | None,
+    fail_on_increase: Any,
+    only_if_changed: bool,
     output: str,
 ) -> None:
     """Preview the plan's pools against the environment; with --apply, create or update them and wait.
@@ -117,14 +130,21 @@ def provision(
     created again. What this plan does not own (no marker of its --plan-id) is never changed: a
     same-name object of someone else's is shown as a conflict.
 
+    Gates (--max-monthly-cost, --fail-on-increase, [gates] in the config file) judge the
+    environment's monthly cost after the plan against the limit and against the cost now; when
+    one fails, the preview is printed, nothing is changed, and the exit code is 3.
+
     \b
     Example:
         costplan provision plan.json
         costplan provision plan.json --apply
+        costplan provision plan.json --output markdown --only-if-changed --fail-on-increase 5%
         costplan provision plan.json --environment e7b73b16-7931-4878-944f-bdb97c5b1d85 --apply --yes
     """
     from costplan.provisioner import PoolDefaults, load_plan, waiter_config
 
+    check_only_if_changed(only_if_changed, output)
+    gates = resolve_gates(app, max_monthly_cost, fail_on_increase)
     plan = load_plan(plan_file)
     environment = _environment(plan, environment_uuid)
     defaults = PoolDefaults.from_settings(
@@ -144,18 +164,32 @@ def provision(
     for notice in preview.notices:
         notice_line(f"note: {notice}")
     document: dict[str, Any] = {"preview": {**preview.totals(), "changes": preview.records()}, "result": None}
-    if output == "table" or (output == "csv" and not do_apply):
+    changed = preview.has_writes or preview.difference != 0
+    printed = not (only_if_changed and not changed)
+    if output == "markdown" and printed:
+        click.echo(f"### costplan provision: {plan_file} -> environment {environment}\n")
+        emit_summary(preview.summary(), output)
+    if printed and output in ("table", "markdown") or (output == "csv" and not do_apply):
         emit_records(preview.records(), output, columns=PREVIEW_COLUMNS, title=f"Plan {plan_file} -> {environment}")
-    _summary(preview.summary(), output)
+    if output != "markdown":
+        emit_summary(preview.summary(), output)
     for conflict in preview.conflicts:
         notice_line(f"conflict: {conflict}")
+    from costplan.gates import check
+
+    verdicts = check(gates, currency=preview.currency, new=preview.cost_after, old=preview.cost_before)
     if not do_apply:
         _done_json(document, output)
         notice_line("preview only: nothing was changed; add --apply to act on it")
+        report_gates(verdicts, output, printed=printed)
         return
     if preview.conflicts:
         _done_json(document, output)
         raise click.ClickException("refusing to apply: resolve the conflicts above first (nothing was changed)")
+    if any(not v.passed for v in verdicts):
+        _done_json(document, output)
+        notice_line("a gate failed: nothing was changed")
+    report_gates(verdicts, output, printed=printed)  # GateFailed (exit 3) here: before any write
     if preview.has_writes:
         _confirm(yes, f"Apply these changes to environment {environment}?")
     notice_line(f"journal: {provisioner.journal_path(plan, environment)}")
@@ -200,6 +234,9 @@ def status(app: App, environment_uuid: str, journal_dir: str | None, output: str
     from costplan.provisioner.status import POOL_COLUMNS, SERVICE_COLUMNS
 
     report = environment_status(_provisioner(app, journal_dir), environment_uuid, currency=app.settings.currency)
+    if output == "markdown":  # a comment: the sentence first
+        click.echo(f"### costplan status: environment {environment_uuid}\n")
+        emit_summary(report.summary(), output)
     if output == "json":
         emit_json(report.to_dict())
     elif output == "csv":
@@ -209,7 +246,8 @@ def status(app: App, environment_uuid: str, journal_dir: str | None, output: str
     else:
         emit_records(report.pools, output, columns=POOL_COLUMNS, title=f"Pools of {environment_uuid}")
         emit_records(report.services, output, columns=SERVICE_COLUMNS, title="Services")
-    _summary(report.summary(), output)
+    if output != "markdown":
+        emit_summary(report.summary(), output)
 
 
 @click.command()
@@ -261,7 +299,7 @@ def destroy(
     saved = round(sum(prices.cost(p) or 0.0 for p in pools), 4)
     if output != "json":
         emit_records(rows, output, columns=("kind", "name", "uuid", "monthly_cost"), title="To delete")
-    _summary(f"monthly cost saved: {saved:,.4f} {plan.currency}", output)
+    emit_summary(f"monthly cost saved: {saved:,.4f} {plan.currency}", output)
     if not rows:
         if output == "json":
             emit_json({"delete": [], "monthly_cost_saved": 0.0, "result": []})
@@ -300,14 +338,6 @@ def _provisioner(app: App, journal_dir: str | None, **kwargs: Any) -> Provisione
         concurrency=settings.concurrency,
         **kwargs,
     )
-
-
-def _summary(line: str, output: str) -> None:
-    """Totals go with the data in a table; with json/csv they would break the format, so to stderr."""
-    if output == "table":
-        click.echo(line)
-    elif output == "csv":
-        notice_line(line)
 
 
 def _done_json(document: dict[str, Any], output: str) -> None:

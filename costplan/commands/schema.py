@@ -6,7 +6,7 @@ import click
 
 # The names `costplan.contracts.CONTRACTS` registers (kept here too so --help imports nothing else;
 # tests/test_contracts.py checks the two agree).
-NAMES = ("services", "config", "plan", "preview", "status", "destroy", "catalogue", "providers", "records")
+NAMES = ("services", "config", "plan", "diff", "preview", "status", "destroy", "catalogue", "providers", "records")
 
 
 @click.command()

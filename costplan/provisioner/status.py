@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from costplan.diff import Placement, PoolState, Side
 from costplan.models import InstancePool, PoolStatus, ServiceInfo, ServiceStatus
 from costplan.plans import from_units, to_units
 from costplan.provisioner import states
@@ -146,3 +148,36 @@ def _service_row(service: ServiceInfo, status: ServiceStatus | None) -> dict[str
         "pools": ", ".join(sorted({i.instance_pool_name for i in status.instances})),
         "problem": states.failure_text(status) if states.service_failed(status) else "",
     }
+
+
+def environment_side(reader: EnvironmentReader, environment_uuid: str, *, currency: str) -> Side:
+    """What an environment runs now, as one side of `costplan diff`: each pool with its instance count
+    now (count x its type's monthly price, as `costplan status` counts it) and the pools each
+    service's replicas are on (from its status's instances). Reads only."""
+    prices = reader.price_book(reader.environment(environment_uuid))
+    pools = reader.live_pools(environment_uuid)
+    statuses = reader.pool_statuses(pools)
+    rows = {pool.name: _pool_row(pool, statuses.get(pool.uuid), prices) for pool in pools}
+    states_ = tuple(
+        PoolState(
+            pool.name,
+            str(rows[pool.name]["provider"] or ""),
+            str(rows[pool.name]["instance_type"] or ""),
+            pool.count_min,
+            pool.count_max,
+            rows[pool.name]["monthly_cost"],
+            rows[pool.name]["unit_monthly_price"],
+        )
+        for pool in pools
+    )
+    types = {p.name: p.instance_type for p in states_}
+    services = reader.live_services(environment_uuid)
+    service_statuses = reader.service_statuses(services)
+    placements: dict[str, tuple[Placement, ...]] = {}
+    for service in services:
+        status = service_statuses.get(service.uuid)
+        nodes = Counter(i.instance_pool_name for i in (status.instances if status else ()))
+        placements[service.name] = tuple(Placement(p, types.get(p, ""), n) for p, n in sorted(nodes.items()))
+    total = sum(to_units(p.monthly_cost or 0.0) for p in states_)
+    unpriced = tuple(p.name for p in states_ if p.monthly_cost is None)
+    return Side("environment", environment_uuid, currency, from_units(total), states_, placements, unpriced=unpriced)
