@@ -8,6 +8,7 @@ One deadline covers them all: each stage gets a share of what is left (`_Clock`)
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -137,8 +138,7 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
 def _check_services(specs: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
     if not specs:
         raise InputError("no services to plan for")
-    names = [s.name for s in specs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, k in Counter(s.name for s in specs).items() if k > 1)
     if duplicates:
         raise InputError(f"services are named twice: {', '.join(duplicates)}")
     for s in specs:
