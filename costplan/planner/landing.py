@@ -349,10 +349,8 @@ def _eligible(types: pd.DataFrame, spec: ServiceSpec) -> npt.NDArray[np.bool_]:
         types["memory_mb"].to_numpy(dtype=np.int64) >= spec.memory_mb
     )
     if spec.providers:
-        ok &= np.asarray(
-            [matches_provider(spec.providers, str(p), str(u)) for p, u in zip(types["provider"], types["provider_uuid"])],
-            dtype=bool,
-        )
+        pairs = zip(types["provider"].astype(str), types["provider_uuid"].astype(str), strict=True)
+        ok &= np.asarray([matches_provider(spec.providers, p, u) for p, u in pairs], dtype=bool)
     return ok
 
 
