@@ -305,8 +305,12 @@ class Plan:
     def __post_init__(self) -> None:
         # A plan without its own pools per service or submission order (an older plan file) gets
         # the ones the provisioner always derived, so every plan states what will be sent.
-        pools = {s.name: tuple(p.name for p in self.pools if may_use(s, p)) for s in self.services}
-        pools.update({k: tuple(v) for k, v in self.service_pools.items()})
+        given = self.service_pools
+        pools = {
+            s.name: tuple(given[s.name]) if s.name in given else tuple(p.name for p in self.pools if may_use(s, p))
+            for s in self.services
+        }
+        pools.update({k: tuple(v) for k, v in given.items()})
         object.__setattr__(self, "service_pools", pools)
         if not self.submission_order:
             order = tuple(s.name for s in submission_order(self.services, self.nodes))

@@ -19,6 +19,8 @@ import numpy as np
 from costplan.planner.greedy import class_types, ffd, fractional_cost, place
 from costplan.planner.problem import Packing, Problem
 
+WASTE_SLACK = 1e-9  # float noise allowed when a waste floor is compared with a waste found
+
 
 def ffd_baseline(problem: Problem) -> Packing | None:
     """First-fit decreasing onto the cheapest-per-capacity type (per constraint class)."""
@@ -32,10 +34,15 @@ def least_waste_baseline(problem: Problem) -> Packing | None:
     while pending.any():
         best: tuple[float, int, int] | None = None
         best_packing: Packing | None = None
-        for t in range(problem.n_types):
+        # Exact pruning: a type's waste is at least its waste on the fewest nodes that could hold
+        # the replicas it hosts (waste grows with the node count), so types are tried by that
+        # floor and the search stops once the floor exceeds the best waste found.
+        floor = _waste_floor(problem, pending)
+        for t in np.argsort(floor, kind="stable"):
+            t = int(t)
+            if not np.isfinite(floor[t]) or (best is not None and floor[t] > best[0] + WASTE_SLACK):
+                break
             hosts = (problem.kmax[:, t] > 0) & (pending > 0)
-            if not hosts.any():
-                continue
             new_type = np.where(hosts, t, -1)
             trial, _ = place(problem, Packing.empty(problem.n_groups), np.where(hosts, pending, 0), new_type)
             used_cpu, used_mem = trial.used(problem)
@@ -51,6 +58,22 @@ def least_waste_baseline(problem: Problem) -> Packing | None:
         pending = pending - best_packing.placed()
         packing = packing.append(best_packing.types, best_packing.counts)
     return packing
+
+
+def _waste_floor(problem: Problem, pending: np.ndarray) -> np.ndarray:
+    """[T] a lower bound on the least-waste score of packing what each type can host of `pending`
+    onto new nodes of that type alone (inf: it hosts none): the score on the fractional node count
+    (at least the spread demand), which no packing goes below."""
+    hosts = (problem.kmax > 0) & (pending > 0)[:, None]  # [G, T]
+    d = np.where(hosts, pending[:, None], 0)
+    cpu, mem = problem.cpu @ d, problem.mem @ d  # [T] what each type would host
+    cap_cpu, cap_mem = problem.cap_cpu.astype(np.float64), problem.cap_mem.astype(np.float64)
+    spread = np.where(problem.spread[:, None], d, 0).max(axis=0, initial=0)
+    n = np.maximum(np.maximum(cpu / cap_cpu, mem / cap_mem), spread)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        waste = (1.0 - cpu / (n * cap_cpu)) + (1.0 - mem / (n * cap_mem))
+    out: np.ndarray = np.where(hosts.any(axis=0), np.nan_to_num(waste, nan=0.0), np.inf)
+    return out
 
 
 def best_single_type(problem: Problem) -> tuple[int, Packing] | None:

@@ -14,9 +14,12 @@ def pool_explanations(pools: Sequence[PlannedPool], nodes: Sequence[Node]) -> tu
     A node's idle share is what its binding dimension leaves free (1 - max(CPU use, memory use)),
     since the other dimension's slack cannot be sold separately.
     """
+    by_pool: dict[str, list[Node]] = {}
+    for n in nodes:
+        by_pool.setdefault(n.pool, []).append(n)
     out = []
     for pool in pools:
-        mine = [n for n in nodes if n.pool == pool.name]
+        mine = by_pool.get(pool.name, [])
         hosts: Counter[str] = Counter(r.service for n in mine for r in n.replicas)
         cap_cpu = pool.cpu_mhz * len(mine)
         cap_mem = pool.memory_mb * len(mine)

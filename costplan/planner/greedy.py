@@ -32,6 +32,43 @@ def room_for(problem: Problem, packing: Packing, g: int, free_cpu: IntArray, fre
     return fits
 
 
+class _Nodes:
+    """A packing that grows node by node in amortised O(1) per node (capacity doubles), with its
+    free room kept alongside: `Packing.append` copies the whole [N, G] matrix, quadratic at scale."""
+
+    def __init__(self, problem: Problem, packing: Packing) -> None:
+        self.problem, self.n = problem, packing.n_nodes
+        size = max(16, 2 * self.n)
+        self.types = np.zeros(size, dtype=np.int64)
+        self.counts = np.zeros((size, problem.n_groups), dtype=np.int64)
+        self.types[: self.n], self.counts[: self.n] = packing.types, packing.counts
+        free_cpu, free_mem = packing.free(problem)
+        self.free_cpu, self.free_mem = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+        self.free_cpu[: self.n], self.free_mem[: self.n] = free_cpu, free_mem
+
+    def view(self) -> Packing:
+        return Packing(self.types[: self.n], self.counts[: self.n])
+
+    def add(self, t: int, g: int, counts: IntArray) -> None:
+        """New nodes of type t holding `counts[i]` replicas of group g each."""
+        k = len(counts)
+        if self.n + k > len(self.types):
+            size = max(2 * len(self.types), self.n + k)
+            self.types = np.resize(self.types, size)
+            grown = np.zeros((size, self.problem.n_groups), dtype=np.int64)
+            grown[: self.n] = self.counts[: self.n]
+            self.counts = grown
+            self.free_cpu, self.free_mem = np.resize(self.free_cpu, size), np.resize(self.free_mem, size)
+        new = slice(self.n, self.n + k)
+        self.types[new], self.counts[new, g] = t, counts
+        self.free_cpu[new] = self.problem.cap_cpu[t] - counts * self.problem.cpu[g]
+        self.free_mem[new] = self.problem.cap_mem[t] - counts * self.problem.mem[g]
+        self.n += k
+
+    def packing(self) -> Packing:
+        return Packing(self.types[: self.n].copy(), self.counts[: self.n].copy())
+
+
 def place(
     problem: Problem,
     packing: Packing,
@@ -44,24 +81,26 @@ def place(
     """Place `remaining[g]` replicas: on existing nodes first (first fit in node order, or best
     fit: fullest node first), then on new nodes of type `new_type[g]` (none when it is None or
     -1). Returns the packing and what could not be placed."""
-    packing = packing.copy()
+    nodes = _Nodes(problem, packing)
     left = np.asarray(remaining, dtype=np.int64).copy()
-    free_cpu, free_mem = packing.free(problem)
     for g in size_order(problem) if order is None else order:
         if left[g] <= 0:
             continue
-        if packing.n_nodes:
-            room = room_for(problem, packing, g, free_cpu, free_mem)
+        n = nodes.n
+        if n:
+            free_cpu, free_mem = nodes.free_cpu[:n], nodes.free_mem[:n]
+            room = room_for(problem, nodes.view(), g, free_cpu, free_mem)
             if best_fit:
-                fullness = 2.0 - free_cpu / problem.cap_cpu[packing.types] - free_mem / problem.cap_mem[packing.types]
+                kinds = nodes.types[:n]
+                fullness = 2.0 - free_cpu / problem.cap_cpu[kinds] - free_mem / problem.cap_mem[kinds]
                 seq = np.argsort(-fullness, kind="stable")
             else:
-                seq = np.arange(packing.n_nodes)
+                seq = np.arange(n)
             r = room[seq]
             before = np.cumsum(r) - r
             take = np.clip(left[g] - before, 0, r)
             if take.any():
-                packing.counts[seq, g] += take
+                nodes.counts[seq, g] += take
                 free_cpu[seq] -= take * problem.cpu[g]
                 free_mem[seq] -= take * problem.mem[g]
                 left[g] -= int(take.sum())
@@ -71,15 +110,11 @@ def place(
             if k <= 0:
                 continue
             n_new = -(-int(left[g]) // k)
-            counts = np.zeros((n_new, problem.n_groups), dtype=np.int64)
-            counts[:, g] = k
-            counts[-1, g] = int(left[g]) - k * (n_new - 1)
-            types = np.full(n_new, t, dtype=np.int64)
-            packing = packing.append(types, counts)
-            free_cpu = np.concatenate([free_cpu, problem.cap_cpu[t] - counts[:, g] * problem.cpu[g]])
-            free_mem = np.concatenate([free_mem, problem.cap_mem[t] - counts[:, g] * problem.mem[g]])
+            counts = np.full(n_new, k, dtype=np.int64)
+            counts[-1] = int(left[g]) - k * (n_new - 1)
+            nodes.add(t, g, counts)
             left[g] = 0
-    return packing, left
+    return nodes.packing(), left
 
 
 def fractional_cost(problem: Problem, demand: IntArray | None = None) -> np.ndarray:
@@ -175,26 +210,27 @@ def round_flows(flows: np.ndarray, demand: IntArray) -> IntArray:
 def pack_targeted(problem: Problem, node_types: IntArray, target: IntArray | None) -> Packing:
     """Pack every replica onto the given nodes, following `target[g, t]` (replicas of g meant for
     type t) when given; best fit inside each type, then anywhere, then on the cheapest new node."""
-    packing = Packing(np.asarray(node_types, dtype=np.int64), np.zeros((len(node_types), problem.n_groups), np.int64))
-    free_cpu = problem.cap_cpu[packing.types].copy()
-    free_mem = problem.cap_mem[packing.types].copy()
+    types = np.asarray(node_types, dtype=np.int64)
+    nodes = _Nodes(problem, Packing(types, np.zeros((len(types), problem.n_groups), np.int64)))
     for g in size_order(problem):
         left = int(problem.demand[g])
         steps: list[tuple[int, int]] = []
         if target is not None:
             steps = [(int(t), int(target[g, t])) for t in np.argsort(-target[g], kind="stable") if target[g, t] > 0]
         for t, quota in steps + [(-1, left)]:
-            if left == 0 or packing.n_nodes == 0:
+            n = nodes.n
+            if left == 0 or n == 0:
                 break
-            room = room_for(problem, packing, g, free_cpu, free_mem)
+            kinds, free_cpu, free_mem = nodes.types[:n], nodes.free_cpu[:n], nodes.free_mem[:n]
+            room = room_for(problem, nodes.view(), g, free_cpu, free_mem)
             if t >= 0:
-                room = np.where(packing.types == t, room, 0)
-            fullness = 2.0 - free_cpu / problem.cap_cpu[packing.types] - free_mem / problem.cap_mem[packing.types]
+                room = np.where(kinds == t, room, 0)
+            fullness = 2.0 - free_cpu / problem.cap_cpu[kinds] - free_mem / problem.cap_mem[kinds]
             seq = np.argsort(-fullness, kind="stable")
             r = room[seq]
             want = min(quota, left)
             take = np.clip(want - (np.cumsum(r) - r), 0, r)
-            packing.counts[seq, g] += take
+            nodes.counts[seq, g] += take
             free_cpu[seq] -= take * problem.cpu[g]
             free_mem[seq] -= take * problem.mem[g]
             left -= int(take.sum())
@@ -204,13 +240,9 @@ def pack_targeted(problem: Problem, node_types: IntArray, target: IntArray | Non
             per = np.where(k > 0, problem.price * np.ceil(left / np.maximum(k, 1)), np.inf)
             t = int(np.argmin(per))
             put = int(min(k[t], left))
-            counts = np.zeros(problem.n_groups, dtype=np.int64)
-            counts[g] = put
-            packing = packing.append(np.asarray([t]), counts[None, :])
-            free_cpu = np.append(free_cpu, problem.cap_cpu[t] - put * problem.cpu[g])
-            free_mem = np.append(free_mem, problem.cap_mem[t] - put * problem.mem[g])
+            nodes.add(t, g, np.asarray([put], dtype=np.int64))
             left -= put
-    return packing.drop_empty()
+    return nodes.packing().drop_empty()
 
 
 def pack_node_by_node(problem: Problem, quota: IntArray, target: IntArray | None = None) -> Packing:

@@ -342,18 +342,22 @@ def one_pool_per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec], *, m
 # -- candidates ------------------------------------------------------------------------------
 
 
-def _eligible(types: pd.DataFrame, spec: ServiceSpec, t: int) -> bool:
-    if spec.providers and not matches_provider(
-        spec.providers, str(types.at[t, "provider"]), str(types.at[t, "provider_uuid"])
-    ):
-        return False
-    return bool(types.at[t, "cpu_mhz"] >= spec.cpu_mhz and types.at[t, "memory_mb"] >= spec.memory_mb)
+def _eligible(types: pd.DataFrame, spec: ServiceSpec) -> npt.NDArray[np.bool_]:
+    """[T] the node-type rows `spec` may use: its providers, one replica's CPU and memory (vectorised:
+    called once per service, so it must not walk the frame row by row)."""
+    ok: npt.NDArray[np.bool_] = (types["cpu_mhz"].to_numpy(dtype=np.int64) >= spec.cpu_mhz) & (
+        types["memory_mb"].to_numpy(dtype=np.int64) >= spec.memory_mb
+    )
+    if spec.providers:
+        pairs = zip(types["provider"].astype(str), types["provider_uuid"].astype(str), strict=True)
+        ok &= np.asarray([matches_provider(spec.providers, p, u) for p, u in pairs], dtype=bool)
+    return ok
 
 
 def _shared(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> _Config:
     kinds = sorted({int(t) for t in layout.types})
     index = {t: p for p, t in enumerate(kinds)}
-    allowed = tuple(tuple(p for p, t in enumerate(kinds) if _eligible(types, spec, t)) for spec in specs)
+    allowed = tuple(tuple(np.flatnonzero(_eligible(types, spec)[kinds]).tolist()) for spec in specs)
     config = _Config("shared", tuple(kinds), tuple(index[int(t)] for t in layout.types), allowed, ())
     return replace(config, order=_default_order(types, specs, config))
 
@@ -374,7 +378,7 @@ def _candidates(
     if 1 < n_nodes <= PER_NODE_MAX and max_pools is None:  # a pool per node: more pools than types
         nodes = tuple(
             tuple(sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n)))
-            or tuple(n for n in range(n_nodes) if _eligible(types, spec, int(layout.types[n])))
+            or tuple(np.flatnonzero(_eligible(types, spec)[layout.types]).tolist())
             for s, spec in enumerate(specs)
         )
         per_node = _Config("per node", tuple(int(t) for t in layout.types), tuple(range(n_nodes)), nodes, ())
@@ -422,7 +426,7 @@ def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
     for spec in specs:
         per = np.minimum(cpu // max(spec.cpu_mhz, 1), mem // max(spec.memory_mb, 1))
         per = np.minimum(per, 1) if spec.spread else per
-        ok = np.asarray([_eligible(types, spec, t) for t in range(len(types))]) & (per > 0)
+        ok = _eligible(types, spec) & (per > 0)
         if spec.count_min <= 0 or not ok.any():
             allowed.append(())
             continue
@@ -439,15 +443,17 @@ def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
 
 
 def _pools(types: pd.DataFrame, pool_types: Sequence[int], room: int) -> list[scheduler.Pool]:
+    cpu, mem, price = (types[c].to_numpy(dtype=np.int64) for c in ("cpu_mhz", "memory_mb", "price_units"))
+    provider, provider_uuid = types["provider"].astype(str).tolist(), types["provider_uuid"].astype(str).tolist()
     return [
         scheduler.Pool(
             name=str(p),
-            cpu_mhz=int(types.at[t, "cpu_mhz"]),
-            memory_mb=int(types.at[t, "memory_mb"]),
-            price_units=int(types.at[t, "price_units"]),
+            cpu_mhz=int(cpu[t]),
+            memory_mb=int(mem[t]),
+            price_units=int(price[t]),
             room=room,
-            provider=str(types.at[t, "provider"]),
-            provider_uuid=str(types.at[t, "provider_uuid"]),
+            provider=provider[t],
+            provider_uuid=provider_uuid[t],
         )
         for p, t in enumerate(pool_types)
     ]
@@ -514,7 +520,7 @@ class _Judge:
         need_cpu, need_mem = max(float(missing @ cpu), 1.0), max(float(missing @ mem), 1.0)
         cap_cpu = self.types["cpu_mhz"].to_numpy(dtype=np.float64)
         cap_mem = self.types["memory_mb"].to_numpy(dtype=np.float64)
-        ok = np.asarray([all(_eligible(self.types, self.specs[s], t) for s in failing) for t in range(len(self.types))])
+        ok = np.logical_and.reduce([_eligible(self.types, self.specs[s]) for s in failing])
         if not ok.any():
             return None
         cover = np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem))

@@ -8,6 +8,7 @@ One deadline covers them all: each stage gets a share of what is left (`_Clock`)
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -69,6 +70,15 @@ COMMIT_METHOD = (
     "optimises and bounds those prices (the alternatives are priced the same way); at peak the baseline "
     "nodes stay committed and the burst above count_min is on demand (the peak plan is searched at "
     "committed prices, so its bound stays a bound)"
+)
+# The scheduler stage's run count is fixed by a work estimate, not the clock (reproducible plans):
+# one seeded run simulates ~services x nodes cells (each evaluation shuffles and scores its nodes).
+RUN_CELLS_PER_SECOND = 50_000_000  # cells per second of the vectorised model, nominal (2-core machine)
+LANDING_RUN_SHARE = 0.3  # of the time limit, for all the stage's runs (screens, confirmation, the plan's estimate)
+RUN_PASSES = 4  # full estimates of `landing_runs` runs that the stage and the plan's estimate need, roughly
+RUNS_NOTE = (
+    "{runs} seeded runs instead of the {asked} asked for: one run simulates {cells:,} service x node cells, "
+    "and the time limit leaves room for about {runs} (figures, target and bound are over those runs)"
 )
 
 
@@ -134,23 +144,31 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     starts = _starting_plans(base)
     need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
     found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
+    progress = stderr_progress()  # the stages after the search report too (terminals only)
+
+    def report(stage: str, units: float) -> None:
+        if progress is not None:
+            progress(stage, units, float(found.result.bound_units))
+
     landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
     if options.n_plus_one and landed.landing is not None:  # N+1 again, on the model's placement
         landed, _ = landed.with_spares(specs)
+    report("scheduler stage", landed.layout.cost(landed.pool_rows))
     tail = TAIL_ESTIMATES * landed.estimate_seconds  # the plan's placement estimate, verification
     peak = None
     if need_peak:
         peak, landed = _peak(candidates, specs, landed, options, clock.share(PEAK_SHARE, keep=tail))
+        report("peak plan", landed.layout.cost(landed.pool_rows))
     plan = _assemble(candidates, specs, base, bound, starts, found, landed, peak, options, clock, tail)
     verify_plan(plan, estimate_placement=False)  # its placement block was estimated from this very JSON view
+    report("assembled and verified", landed.layout.cost(landed.pool_rows))
     return plan
 
 
 def _check_services(specs: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:
     if not specs:
         raise InputError("no services to plan for")
-    names = [s.name for s in specs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(n for n, k in Counter(s.name for s in specs).items() if k > 1)
     if duplicates:
         raise InputError(f"services are named twice: {', '.join(duplicates)}")
     for s in specs:
@@ -252,7 +270,21 @@ def _scheduler_stage(
     the platform's scheduler (simulated) lands every replica on >= `options.landing` of the runs."""
     if options.landing <= 0:
         return unstaged(candidates.types, specs, found.layout, candidates.names)
-    return land(candidates.types, specs, found.layout, candidates.names, options=options, deadline=deadline)
+    runs, cells = affordable_runs(len(specs), len(found.layout.types), options)
+    if runs >= options.landing_runs:
+        return land(candidates.types, specs, found.layout, candidates.names, options=options, deadline=deadline)
+    fewer = replace(options, landing_runs=runs)
+    landed = land(candidates.types, specs, found.layout, candidates.names, options=fewer, deadline=deadline)
+    note = RUNS_NOTE.format(runs=runs, asked=options.landing_runs, cells=cells)
+    return replace(landed, note="; ".join(x for x in (note, landed.note) if x))
+
+
+def affordable_runs(n_services: int, n_nodes: int, options: PlanOptions) -> tuple[int, int]:
+    """(runs, cells per run): the seeded runs the time limit affords the scheduler stage, at most
+    `landing_runs`, at least 1; decided by the input's size alone, so the plan is reproducible."""
+    cells = max(1, n_services * n_nodes)
+    budget = RUN_CELLS_PER_SECOND * LANDING_RUN_SHARE * options.time_limit
+    return max(1, min(options.landing_runs, int(budget // (RUN_PASSES * cells)))), cells
 
 
 @dataclass(frozen=True)

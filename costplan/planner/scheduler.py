@@ -431,24 +431,48 @@ def _best_fit(
     here: IntArray,
     missing: IntArray,
 ) -> None:
+    # Every eligible node is scored once; a placement changes only its own node's score, so each
+    # further replica rescores that node alone (O(E) per service, not per replica).
     alive = want > 0
+    fc, fm, held = state.free_cpu[:, eligible], state.free_mem[:, eligible], here[:, eligible]
+    score = _fitting_scores(cluster, eligible, fc, fm, held, c, m, desired, distinct)
     for k in range(int(want.max(initial=0))):
         alive &= want > k
         rows = np.flatnonzero(alive)
         if not len(rows):
             return
-        fc = state.free_cpu[rows[:, None], eligible]
-        fm = state.free_mem[rows[:, None], eligible]
-        fit = (fc >= c) & (fm >= m)
-        if distinct:
-            fit &= here[rows[:, None], eligible] == 0
-        score = np.where(fit, _scores(cluster, eligible, fc, fm, here[rows[:, None], eligible], c, m, desired), -np.inf)
-        pick = np.argmax(score, axis=1)
-        ok = fit[np.arange(len(rows)), pick]
-        _place(state, here, rows[ok], eligible[pick[ok]], c, m)
+        pick = np.argmax(score[rows], axis=1)
+        ok = score[rows, pick] > -np.inf
+        done, spot = rows[ok], pick[ok]
+        _place(state, here, done, eligible[spot], c, m)
+        fc[done, spot] -= c
+        fm[done, spot] -= m
+        held[done, spot] += 1
+        score[done, spot] = _fitting_scores(
+            cluster, eligible[spot], fc[done, spot], fm[done, spot], held[done, spot], c, m, desired, distinct
+        )
         failed = rows[~ok]
         missing[failed] = want[failed] - k
         alive[failed] = False
+
+
+def _fitting_scores(
+    cluster: Cluster,
+    nodes: IntArray,
+    fc: IntArray,
+    fm: IntArray,
+    held: IntArray,
+    c: int,
+    m: int,
+    desired: int,
+    distinct: bool,
+) -> FloatArray:
+    """`_scores` where (c, m) fits (and distinct hosts allow it), -inf elsewhere."""
+    fit = (fc >= c) & (fm >= m)
+    if distinct:
+        fit &= held == 0
+    out: FloatArray = np.where(fit, _scores(cluster, nodes, fc, fm, held, c, m, desired), -np.inf)
+    return out
 
 
 def _nomad(

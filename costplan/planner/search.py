@@ -44,6 +44,7 @@ RESTRICTED_SIZE = 40_000  # ... and the restricted one (medium cases)
 LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction builds the plan
 GAP_TOLERANCE = 1e-9
 FINISH_MARGIN = 0.3  # seconds (at most) kept back from the time limit: solver overrun on a loaded machine
+EMPTY_WORK = 500_000_000  # node x group cells `_polish` may scan while emptying nodes
 SVC_RESERVE = 0.12  # share of the time left after value correction kept for re-packing (LNS)
 
 
@@ -355,7 +356,10 @@ def _targets(problem: Problem, bound: Bound) -> np.ndarray | None:
 
 
 def _polish(problem: Problem, packing: Packing) -> Packing:
-    return downsize(problem, empty_nodes(problem, downsize(problem, packing)))
+    """Downsize, empty the most wasteful nodes, downsize again. Emptying one node costs ~N x G, so
+    at most `EMPTY_WORK / (N x G)` nodes are tried (a work limit: all of them up to ~700 nodes x 700 groups)."""
+    tries = max(1, EMPTY_WORK // max(1, packing.n_nodes * problem.n_groups))
+    return downsize(problem, empty_nodes(problem, downsize(problem, packing), tries=tries))
 
 
 def _onto(packing: Packing, problem: Problem, keep: np.ndarray) -> Packing | None:

@@ -29,8 +29,9 @@ FIGURES_TOLERANCE = 5e-5  # the placement block's figures may be stored rounded 
 def verify_plan(plan: Plan | Mapping[str, Any], *, estimate_placement: bool = True) -> None:
     """Raise `PlanVerificationError` listing what is wrong with the plan (nothing = valid).
 
-    `estimate_placement=False` skips re-running the placement block's Monte Carlo estimate: for
-    `make_plan`, which has just computed it with the same model from the same plan JSON view."""
+    `estimate_placement=False` skips re-running the scheduler model on the placement claims (the
+    placement block's Monte Carlo estimate and the best-fit `placement_check`): for `make_plan`,
+    which has just computed both with the same model from the same plan JSON view."""
     data = plan.to_dict() if isinstance(plan, Plan) else plan
     try:
         parsed = Plan.from_dict(data)
@@ -135,9 +136,12 @@ def _check(plan: Plan, data: Mapping[str, Any], estimate_placement: bool = True)
 
     # Simulations: the scheduler model is the referee (best fit for placement_check, the seeded
     # estimate for the placement block, best fit again for N+1).
-    lands, failed = placement_of(plan)
-    if plan.placement_check is not None and plan.placement_check.succeeds != lands:
-        out.append(f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {lands} {failed}")
+    if plan.placement_check is not None and estimate_placement:
+        lands, failed = placement_of(plan)
+        if plan.placement_check.succeeds != lands:
+            out.append(
+                f"placement_check says succeeds={plan.placement_check.succeeds}, simulation says {lands} {failed}"
+            )
     if plan.placement is not None:
         out += _check_placement(plan.placement, from_plan(plan)) if estimate_placement else []
         premium = to_units(plan.monthly_cost) - to_units(plan.placement.packing_cost)
@@ -206,10 +210,11 @@ def _check_constraints(plan: Plan) -> list[str]:
         planned = spec.count_min if plan.peak is None else max(spec.count_min, spec.count_max)
         if planned > 0 and not listed:
             out.append(f"service {spec.name}: no pool it may use")
+    named = {s.name for s in plan.services}
     for label, nodes in (("nodes", plan.nodes), ("peak", plan.peak.nodes if plan.peak else ())):
         for i, node in enumerate(nodes):
             for name in sorted({r.service for r in node.replicas}):
-                if any(s.name == name for s in plan.services) and node.pool not in plan.pools_of(name):
+                if name in named and node.pool not in plan.pools_of(name):
                     out.append(f"{label}[{i}]: {name} runs on pool {node.pool}, not among its pools")
     if plan.submission_order and sorted(plan.submission_order) != sorted(s.name for s in plan.services):
         out.append(
