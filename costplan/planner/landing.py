@@ -47,6 +47,7 @@ from costplan.planner.assemble import part_names
 from costplan.planner.capacity import matches_provider
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
+from costplan.planner.pinning import Pinned, pin
 from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
@@ -280,7 +281,13 @@ def land(
         if judge.meets(screened[-1]) or not judge.time_left():
             break
     found = [j for j in screened if judge.meets(j)]
+    if not found and options.max_pools is None and judge.time_left():  # pinned pool lists (pinning.py)
+        pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
+        if pinned is not None:
+            screened.append(judge.screen(_pinned(types, pinned)))
+            found += [screened[-1]] if judge.meets(screened[-1]) else []
     ranked = sorted(screened, key=lambda j: (-j.landing.probability, j.cost))
+    at_packing = any(j.cost == packing_cost for j in found)  # nothing cheaper to look for
     for start in ranked[:1] if not found else []:  # the most promising grows first
         found += [] if (grown := _grow(judge, start)) is None else [grown]
     for config in candidates[BASE_CANDIDATES:] if not found else []:  # the other submission orders
@@ -288,7 +295,7 @@ def land(
             break
         screened.append(judge.screen(config))
         found += [screened[-1]] if judge.meets(screened[-1]) else []
-    for start in ranked[1:2] if judge.time_left() else []:  # the second grows too: the cheaper wins
+    for start in ranked[1:2] if judge.time_left() and not at_packing else []:  # the second grows too
         found += [] if (grown := _grow(judge, start)) is None else [grown]
     best = _confirm(judge, found)
     uniform = _uniform(judge, screened[0])  # the baseline, when time is left; kept if cheaper
@@ -413,6 +420,22 @@ def _nodes_of(config: _Config, s: int) -> list[int]:
 
 def _default_order(types: pd.DataFrame, specs: Sequence[ServiceSpec], config: _Config) -> tuple[int, ...]:
     return tuple(scheduler.submission_indexes(specs, _cluster(types, specs, config)))
+
+
+def _pinned(types: pd.DataFrame, pinned: Pinned) -> _Config:
+    """A pinned plan as pools: the nodes of one type that the same services list form one pool
+    (so each service's nodes are a union of pools: its list), each list in the service's node order."""
+    listing: list[set[int]] = [set() for _ in pinned.node_types]
+    for s, nodes in enumerate(pinned.allowed):
+        if pinned.replay.placed[s] or pinned.replay.missing[s]:  # services with baseline replicas
+            for n in nodes:
+                listing[n].add(s)
+    keys: dict[tuple[int, frozenset[int]], int] = {}
+    node_pool = [keys.setdefault((t, frozenset(listing[n])), len(keys)) for n, t in enumerate(pinned.node_types)]
+    pool_types = tuple(t for t, _ in keys)
+    allowed = tuple(tuple(dict.fromkeys(node_pool[n] for n in nodes)) for nodes in pinned.allowed)
+    label = "pinned" + (f" + {pinned.extra} node" if pinned.extra else "")
+    return _Config(label, pool_types, tuple(node_pool), allowed, pinned.order, added=pinned.extra)
 
 
 def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
@@ -542,12 +565,15 @@ class _Judge:
         slope, fixed = np.polyfit(x, y, 1)
         return float(max(fixed, 0.0) + max(slope, 0.0) * runs)
 
+    def until(self) -> float:
+        """The time by which a search must end to leave the final estimates their reserve: the final
+        check of the kept candidate here, then the plan's own estimate."""
+        runs = self.options.landing_runs
+        return self.deadline - RESERVE * (self.seconds(runs + SCREEN_RUNS) + TAIL_ESTIMATES * self.seconds(runs))
+
     def time_left(self) -> bool:
         """Whether another screening fits before the final estimate's reserve."""
-        # The final check of the kept candidate here, then the plan's own estimate.
-        runs = self.options.landing_runs
-        reserve = RESERVE * (self.seconds(runs + SCREEN_RUNS) + TAIL_ESTIMATES * self.seconds(runs))
-        return time.monotonic() + reserve < self.deadline
+        return time.monotonic() < self.until()
 
 
 def _grow(judge: _Judge, start: _Judged) -> _Judged | None:

@@ -1,0 +1,305 @@
+"""Pinned plans: pool lists small enough that the platform's scheduler has no choice to randomise.
+
+Nomad scores at most limit = max(2, ceil(log2 N)) fitting nodes per replica, N = every ready node
+(`scheduler.limit`). When a service may use at most `limit` nodes, every node with room is scored,
+so the replica goes to the node with the highest score (binpack, fullest after placement, averaged
+with the job anti-affinity penalty), the shuffle only breaking exact ties. Such a plan is a
+deterministic function of its pool lists and its submission order, which `replay` computes exactly
+(the model's best-fit mode, with ties found instead of broken).
+
+`pin` searches, with the replay in the loop, for pool lists (each at most `limit` nodes) and a
+submission order under which the replay places every replica on the packing's own nodes, with no
+tie between nodes that the rest of the submission tells apart (identical nodes that every later
+service lists alike are harmless ties: either choice gives the same plan up to their names). Such
+a plan lands on every run at the packing's cost. The search is a seeded local search with restarts
+(pool lists start as the nodes each service is packed on; moves widen or change the failing
+service's nodes, submit it earlier, take a node it needs from an earlier service's list, swap two
+neighbours, or drop a node from a tie), bounded by an iteration count so that it is reproducible
+(the deadline is only a ceiling). Where the packing's nodes alone are not enough, one extra node of
+one of the cheapest fitting types is tried (it can also raise the limit: 16 -> 17 nodes is 4 -> 5).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from costplan.models import ServiceSpec
+from costplan.planner.capacity import matches_provider
+from costplan.planner.layout import Layout
+from costplan.planner.scheduler import MAX_FIT, limit
+
+CHUNK = 1000  # iterations of one restart (short restarts find pinned plans more often than long ones)
+RESTARTS = 6  # restarts per set of nodes
+EXTRA_TYPES = 3  # node types tried for the one extra node
+MAX_NODES = 200  # larger plans are not pinned (the replay's cost grows with the replicas)
+TIE = 1e-9  # scores closer than this are a tie (the platform's shuffle breaks it)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One deterministic replay: replicas per service and node, what is left, the risky ties."""
+
+    placed: tuple[dict[int, int], ...]  # per service: node -> replicas
+    missing: tuple[int, ...]  # per service
+    ties: tuple[tuple[int, tuple[int, ...]], ...]  # (service, tied nodes) that the future tells apart
+    spread_shared: int  # replicas of spread services beyond one per node
+    room: dict[int, tuple[int, ...]]  # failing service -> nodes it may not use that had room for it
+
+    @property
+    def lands(self) -> bool:
+        return not any(self.missing)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """A pinned plan: node-type row per node, the nodes each service may use, the submission order."""
+
+    node_types: tuple[int, ...]
+    allowed: tuple[tuple[int, ...], ...]  # per service, node indexes
+    order: tuple[int, ...]
+    replay: Replay
+    extra: int  # nodes added to the packing's
+
+
+def replay(
+    cap_cpu: Sequence[int],
+    cap_mem: Sequence[int],
+    specs: Sequence[ServiceSpec],
+    allowed: Sequence[Sequence[int]],
+    order: Sequence[int],
+    fits: Sequence[Sequence[int]] = (),
+) -> Replay:
+    """The scheduler model's placement when every service is scored on all its nodes (module docstring):
+    per replica the node with room and the highest score; a tie is recorded unless the tied nodes have
+    the same capacity, free room, replicas of the service and list membership for every service still
+    to come (then the choice does not matter). The first replica that fits nowhere stops its service;
+    `fits[s]` (optional): the nodes it could use, to report those that had room when it failed."""
+    n_nodes = len(cap_cpu)
+    free_cpu, free_mem = [float(c) for c in cap_cpu], [float(m) for m in cap_mem]
+    position = {s: i for i, s in enumerate(order)}
+    members: list[set[int]] = [set() for _ in range(n_nodes)]  # node -> positions of the services listing it
+    for s in order:
+        for n in allowed[s]:
+            members[n].add(position[s])
+    placed: list[dict[int, int]] = [{} for _ in specs]
+    missing = [0] * len(specs)
+    ties: list[tuple[int, tuple[int, ...]]] = []
+    room: dict[int, tuple[int, ...]] = {}
+    fits = fits or [()] * len(specs)
+    shared = 0
+
+    def state(n: int, s: int) -> tuple[object, ...]:  # what tells node n apart from now on
+        later = frozenset(p for p in members[n] if p >= position[s])
+        return (cap_cpu[n], cap_mem[n], free_cpu[n], free_mem[n], placed[s].get(n, 0), later)
+
+    for s in order:
+        spec = specs[s]
+        want, c, m, here = spec.count_min, spec.cpu_mhz, spec.memory_mb, placed[s]
+        for k in range(want):
+            best, pick, tied = -np.inf, -1, list[int]()
+            for n in allowed[s]:
+                if free_cpu[n] < c or free_mem[n] < m:
+                    continue
+                fit = 20.0 - (10.0 ** ((free_cpu[n] - c) / cap_cpu[n]) + 10.0 ** ((free_mem[n] - m) / cap_mem[n]))
+                score = min(MAX_FIT, max(0.0, fit)) / MAX_FIT
+                if here.get(n, 0):
+                    score = (score - (here[n] + 1) / max(want, 1)) / 2.0
+                if score > best + TIE:
+                    best, pick, tied = score, n, []
+                elif score > best - TIE:
+                    tied.append(n)
+            if pick < 0:
+                missing[s] = want - k
+                room[s] = tuple(n for n in fits[s] if free_cpu[n] >= c and free_mem[n] >= m)
+                break
+            if tied and any(state(n, s) != state(pick, s) for n in tied):
+                ties.append((s, (pick, *tied)))
+            free_cpu[pick] -= c
+            free_mem[pick] -= m
+            here[pick] = here.get(pick, 0) + 1
+        if spec.spread:
+            shared += sum(v - 1 for v in here.values() if v > 1)
+    return Replay(tuple(placed), tuple(missing), tuple(ties), shared, room)
+
+
+class _Search:
+    """The local search over pool lists and submission order, for one set of nodes."""
+
+    def __init__(self, types: pd.DataFrame, specs: Sequence[ServiceSpec], node_types: Sequence[int]) -> None:
+        self.specs, self.node_types = specs, list(node_types)
+        self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types].tolist()
+        self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types].tolist()
+        self.limit = limit(len(self.node_types))
+        fits = [
+            [n for n, t in enumerate(self.node_types) if eligible(types, spec, t)] if spec.count_min > 0 else []
+            for spec in specs
+        ]
+        self.fits = fits
+        big_cpu, big_mem = max(self.cap_cpu), max(self.cap_mem)
+        self.weight = [s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs]
+
+    def judge(self, allowed: list[list[int]], order: list[int]) -> tuple[tuple[float, int, int], Replay]:
+        done = replay(self.cap_cpu, self.cap_mem, self.specs, allowed, order, self.fits)
+        left = round(sum(k * w for k, w in zip(done.missing, self.weight, strict=True)), 9)
+        return (left, len(done.ties), done.spread_shared), done
+
+    def run(
+        self, allowed: list[list[int]], order: list[int], rng: random.Random, iterations: int, deadline: float
+    ) -> tuple[tuple[float, int, int], list[list[int]], list[int], Replay]:
+        score, done = self.judge(allowed, order)
+        best = (score, allowed, order, done)
+        for it in range(iterations):
+            if score[:2] == (0.0, 0) or (it % 64 == 0 and time.monotonic() > deadline):
+                break
+            moved = self.move(allowed, order, done, rng)
+            if moved is None:
+                continue
+            new_score, new_done = self.judge(*moved)
+            if new_score <= score:
+                score, (allowed, order), done = new_score, moved, new_done
+                if score < best[0]:
+                    best = (score, allowed, order, done)
+        return best
+
+    def move(
+        self, allowed: list[list[int]], order: list[int], done: Replay, rng: random.Random
+    ) -> tuple[list[list[int]], list[int]] | None:
+        lists, order = [list(a) for a in allowed], list(order)
+        failing = [s for s in order if done.missing[s]]
+        if not failing and done.ties:  # only risky ties: drop a tied node, or submit the service elsewhere
+            s, nodes = done.ties[0] if rng.random() < 0.7 else rng.choice(done.ties)
+            if rng.random() < 0.5 and len(lists[s]) > 1:
+                lists[s].remove(rng.choice(nodes))
+            else:
+                order.remove(s)
+                order.insert(rng.randrange(len(order) + 1), s)
+            return lists, order
+        s = (failing[0] if rng.random() < 0.7 else rng.choice(failing)) if failing else rng.randrange(len(order))
+        kind = rng.random()
+        if kind < 0.35:  # another node for it (one of its nodes out when it has `limit`)
+            other = [n for n in done.room.get(s, ()) if n not in lists[s]]
+            if not other or rng.random() < 0.2:
+                other = [n for n in self.fits[s] if n not in lists[s]]
+            if not other:
+                return None
+            if len(lists[s]) >= self.limit:
+                lists[s].remove(rng.choice(lists[s]))
+            lists[s].append(rng.choice(other))
+        elif kind < 0.55:  # submitted earlier
+            i = order.index(s)
+            if i == 0:
+                return None
+            order.insert(rng.randrange(i), order.pop(i))
+        elif kind < 0.8:  # an earlier service that took room on its nodes loses (or swaps) that node
+            i = order.index(s)
+            mine = set(lists[s])
+            takers = [(t, n) for t in order[:i] for n in lists[t] if n in mine and done.placed[t].get(n, 0)]
+            if not takers:
+                return None
+            t, n = rng.choice(takers)
+            lists[t].remove(n)
+            other = [x for x in self.fits[t] if x not in lists[t] and x != n]
+            if other and (not lists[t] or rng.random() < 0.5):
+                lists[t].append(rng.choice(other))
+            if not lists[t]:
+                return None
+        else:  # two neighbours swap
+            i = rng.randrange(max(len(order) - 1, 1))
+            order[i : i + 2] = order[i : i + 2][::-1]
+        return lists, order
+
+
+def eligible(types: pd.DataFrame, spec: ServiceSpec, t: int) -> bool:
+    """Whether a node of type row t may host a replica of the service (its providers, its size)."""
+    if spec.providers and not matches_provider(
+        spec.providers, str(types.at[t, "provider"]), str(types.at[t, "provider_uuid"])
+    ):
+        return False
+    return bool(types.at[t, "cpu_mhz"] >= spec.cpu_mhz and types.at[t, "memory_mb"] >= spec.memory_mb)
+
+
+def pin(
+    types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, *, seed: int, deadline: float
+) -> Pinned | None:
+    """A pinned plan on the packing's nodes (or with one extra node) whose replay lands with no risky
+    tie, else the best found whose replay lands (risky ties left: the Monte Carlo estimate judges it),
+    else None (module docstring)."""
+    n_nodes = len(layout.types)
+    if not 1 < n_nodes <= MAX_NODES:
+        return None
+    base = [int(t) for t in layout.types]
+    search = _Search(types, specs, base)
+    allowed = [
+        sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n))[: search.limit]
+        for s in range(len(specs))
+    ]
+    # Services on one node first (their place is fixed), then by nodes used, largest memory first.
+    order = sorted(range(len(specs)), key=lambda s: (len(allowed[s]), -specs[s].memory_mb, s))
+    price = types["price_units"].to_numpy(dtype=np.int64)
+    tried = [(_restarts(search, allowed, order, seed, 0, deadline), search, 0)]
+    first = tried[0][0]
+    if first[0][:2] != (0.0, 0):
+        for t in _extra_types(types, specs, first[3], search.limit, n_nodes):
+            if time.monotonic() > deadline:
+                break
+            grown = _Search(types, specs, [*base, t])
+            lists = [list(a) for a in first[1]]
+            for s in (s for s in range(len(specs)) if first[3].missing[s] and n_nodes in grown.fits[s]):
+                if len(lists[s]) >= grown.limit:
+                    lists[s].pop()
+                lists[s].append(n_nodes)
+            tried.append((_restarts(grown, lists, list(first[2]), seed, 1 + t, deadline), grown, int(price[t])))
+            if tried[-1][0][0][:2] == (0.0, 0):
+                break
+    landing = [x for x in tried if x[0][0][0] == 0.0]
+    if not landing:
+        return None
+    # No risky tie first (the cheapest such), else the fewest risky ties.
+    (score, lists, order, done), search, _ = min(landing, key=lambda x: (x[0][0][1] > 0, x[0][0][1], x[2]))
+    node_types = tuple(search.node_types)
+    allowed_out = tuple(
+        tuple(lists[s]) if specs[s].count_min > 0 else tuple(search_fits(types, specs[s], node_types))
+        for s in range(len(specs))
+    )
+    return Pinned(node_types, allowed_out, tuple(order), done, len(node_types) - n_nodes)
+
+
+def search_fits(types: pd.DataFrame, spec: ServiceSpec, node_types: Sequence[int]) -> list[int]:
+    """Every node the service may use (for services with no baseline replica: their peak pools)."""
+    return [n for n, t in enumerate(node_types) if eligible(types, spec, t)]
+
+
+def _restarts(
+    search: _Search, allowed: list[list[int]], order: list[int], seed: int, stream: int, deadline: float
+) -> tuple[tuple[float, int, int], list[list[int]], list[int], Replay]:
+    best = None
+    for r in range(RESTARTS):
+        found = search.run(allowed, order, random.Random(f"{seed}-{stream}-{r}"), CHUNK, deadline)
+        if best is None or found[0] < best[0]:
+            best = found
+        if best[0][:2] == (0.0, 0) or time.monotonic() > deadline:
+            break
+    assert best is not None
+    return best
+
+
+def _extra_types(
+    types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Replay, limit_now: int, n_nodes: int
+) -> list[int]:
+    """Node types for one extra node, cheapest first: those that can host a replica of a service the
+    replay leaves unplaced, and (when one more node raises the limit) the cheapest type any service may use."""
+    price = types["price_units"].to_numpy(dtype=np.int64)
+    failing = [s for s, k in enumerate(done.missing) if k] or [s for s, _ in done.ties]
+    hosts = [t for t in range(len(types)) if any(eligible(types, specs[s], t) for s in failing)]
+    out = sorted(hosts, key=lambda t: (int(price[t]), t))[:EXTRA_TYPES]
+    if limit(n_nodes + 1) > limit_now:
+        usable = [t for t in range(len(types)) if any(eligible(types, s, t) for s in specs if s.count_min > 0)]
+        if usable:
+            out = sorted({*out, min(usable, key=lambda t: (int(price[t]), t))}, key=lambda t: (int(price[t]), t))
+    return out[:EXTRA_TYPES]
