@@ -17,6 +17,9 @@ from costplan.planner.assemble import part_names
 from costplan.plans import Plan
 from tests.planner.conftest import catalogue, service
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from planner_instances import make_instance  # type: ignore[import-not-found]  # noqa: E402
+
 ROWS = [
     ("Alpha", "small", 2, 4.0, 20.0),
     ("Alpha", "large", 8, 16.0, 70.0),
@@ -127,3 +130,25 @@ def test_the_time_limit_covers_the_whole_run() -> None:
     # one deadline covered every stage, a 5 s limit here ended after 20-24 s.
     assert seconds < 7.0, seconds
     assert plan.placement is not None and plan.assumptions["solver"]["seconds"] <= seconds
+
+
+def test_pinned_pool_lists_land_where_every_other_candidate_paid_a_premium() -> None:
+    """Seeded instance small-173 (2 nodes, 27 replicas): one pool per type, pools by packed type and
+    one pool per node all land on at most ~half of the runs, so the old stage added nodes. Pinned
+    pool lists (each service on at most `limit` nodes, so Nomad scores all of them) land it on every
+    run at the packing's cost."""
+    instance = make_instance("small", 173)
+    options = PlanOptions(time_limit=5, plan_peak=False)
+    plan = make_plan(instance.catalogue, instance.services, options)
+    p = plan.placement
+    assert p is not None and p.landed_runs == p.runs == 200
+    assert plan.monthly_cost == plan.lower_bound and p.premium == 0.0
+    trail = plan.assumptions["scheduler_stage"]["candidates"]
+    first = next(i for i, c in enumerate(trail) if c["landing_probability"] >= 0.99)
+    assert trail[first]["candidate"] == "pinned" and trail[first]["nodes_added"] == 0
+    assert first >= 3 and all(c["landing_probability"] < 0.6 for c in trail[:first])  # the old candidates
+    # What the plan states lands on its own (judged from the JSON), and the stage is reproducible.
+    assert landing_of(plan) == 1.0
+    again = make_plan(instance.catalogue, instance.services, options)
+    assert again.service_pools == plan.service_pools
+    assert again.submission_order == plan.submission_order and again.nodes == plan.nodes

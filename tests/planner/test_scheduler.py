@@ -433,3 +433,29 @@ def test_distinct_hosts_when_asked_for_keeps_spread_replicas_apart() -> None:
     short = make_cluster([svc], pools, [0, 0], distinct_hosts=True)
     assert scheduler.schedule(short, [3], [0], mode="best-fit").failed == {"svc": 1}
     assert scheduler.schedule(make_cluster([svc], pools, [0, 0]), [3], [0], mode="best-fit").lands
+
+
+def test_the_pinned_replay_is_the_nomad_model_when_every_list_is_within_the_limit() -> None:
+    """Each service on at most limit nodes: the exact replay (ties found, none risky here) is what
+    every seeded Nomad run places, replica for replica."""
+    from costplan.models import ServiceSpec
+    from costplan.planner.pinning import replay
+
+    cap_cpu, cap_mem = [4000, 6000, 3000, 8000], [4096, 8192, 2048, 6144]  # 4 nodes: limit 2
+    specs = [
+        ServiceSpec(name=f"s{i}", count_min=k, count_max=k, cpu_mhz=c, memory_mb=m)
+        for i, (k, c, m) in enumerate([(3, 700, 900), (4, 500, 700), (2, 1200, 512), (5, 300, 400)])
+    ]
+    allowed = [[0, 1], [1, 3], [2, 3], [0, 2]]
+    order = [2, 0, 3, 1]
+    done = replay(cap_cpu, cap_mem, specs, allowed, order)
+    assert done.lands and not done.ties
+    pools = [scheduler.Pool(name=str(n), cpu_mhz=c, memory_mb=m) for n, (c, m) in enumerate(zip(cap_cpu, cap_mem))]
+    cluster = scheduler.make_cluster(specs, pools, [0, 1, 2, 3], allowed)
+    expected = np.zeros((4, 4), dtype=np.int64)
+    for s, where in enumerate(done.placed):
+        for n, k in where.items():
+            expected[s, n] = k
+    for r in range(20):
+        out = scheduler.schedule(cluster, [s.count_min for s in specs], order, rng=np.random.default_rng([0, r]))
+        assert out.lands and (out.placed == expected).all()
