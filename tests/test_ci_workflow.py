@@ -88,9 +88,7 @@ def test_its_commands_are_the_documented_ci_line() -> None:
 
 
 @pytest.mark.parametrize("services", [BASE, GROWN], ids=["unchanged", "grown"])
-def test_its_commands_run_against_the_sandbox(
-    services: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_its_commands_run_against_the_sandbox(services: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "services.yaml").write_text(BASE, encoding="utf-8")
     # "The plan on the base branch": main.json, as committed on main
@@ -104,10 +102,9 @@ def test_its_commands_run_against_the_sandbox(
         assert codes == [3]  # six api replicas cost more than 5 % over two
     comment = parse((tmp_path / "comment.md").read_text(encoding="utf-8"))
     assert comment.paragraphs[0].startswith(f"Monthly cost {old.monthly_cost:,.2f} EUR -> {new.monthly_cost:,.2f} EUR")
-    pools = records(comment.tables[0])
-    assert {r["pool"] for r in pools if "(none)" not in r.values()} == (
-        {p.name for p in old.pools} ^ {p.name for p in new.pools}
-        | {p.name for p in new.pools if p.name in {q.name for q in old.pools} and p != old.pool(p.name)}
-    )
+    shown = {r["pool"] for r in records(comment.tables[0]) if r["change"] != "(none)"}
+    before = {p.name: (p.provider, p.instance_type, p.count_min, p.count_max) for p in old.pools}
+    after = {p.name: (p.provider, p.instance_type, p.count_min, p.count_max) for p in new.pools}
+    assert shown == {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     if codes == [3]:
         assert any(p.startswith("Gate failed: monthly cost increase") for p in comment.paragraphs)

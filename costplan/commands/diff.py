@@ -108,11 +108,16 @@ def diff(
     if new is not None:
         after = side_from_plan(load_plan(new), new)
     else:
-        from costplan.commands.provision import _provisioner
+        from costplan.provisioner import reconcile_delays
+        from costplan.provisioner.reader import EnvironmentReader
         from costplan.provisioner.status import environment_side
 
         assert environment_uuid is not None
-        after = environment_side(_provisioner(app, None), environment_uuid, currency=app.settings.currency)
+        settings = app.settings
+        reader = EnvironmentReader(
+            app.client(), reconcile_delays=reconcile_delays(settings), concurrency=settings.concurrency
+        )
+        after = environment_side(reader, environment_uuid, currency=settings.currency)
     result = diff_sides(before, after)
     printed = not (only_if_changed and not result.changed)
     if printed:

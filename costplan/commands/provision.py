@@ -205,7 +205,7 @@ def provision(
 
         placed = realised(provisioner, plan, environment)
         document["realised"] = {"summary": placed.summary(), "rows": placed.records()}
-        if output == "table":
+        if output in ("table", "markdown"):
             emit_records(placed.records(), output, columns=COLUMNS, title="Placement: the plan and what runs")
     _done_json(document, output)
     result.raise_for_failures(resume=resume)

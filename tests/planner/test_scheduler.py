@@ -450,7 +450,8 @@ def test_the_pinned_replay_is_the_nomad_model_when_every_list_is_within_the_limi
     order = [2, 0, 3, 1]
     done = replay(cap_cpu, cap_mem, specs, allowed, order)
     assert done.lands and not done.ties
-    pools = [scheduler.Pool(name=str(n), cpu_mhz=c, memory_mb=m) for n, (c, m) in enumerate(zip(cap_cpu, cap_mem, strict=True))]
+    capacities = enumerate(zip(cap_cpu, cap_mem, strict=True))
+    pools = [scheduler.Pool(name=str(n), cpu_mhz=c, memory_mb=m) for n, (c, m) in capacities]
     cluster = scheduler.make_cluster(specs, pools, [0, 1, 2, 3], allowed)
     expected = np.zeros((4, 4), dtype=np.int64)
     for s, where in enumerate(done.placed):
