@@ -99,7 +99,8 @@ def dump(value: Any) -> Any:
                 listed, key, item_key = f.inside
                 mapping = getattr(value, f.name)
                 for entry in out[listed]:
-                    entry[item_key] = dump(mapping.get(entry[key], ()))
+                    if entry[key] in mapping:
+                        entry[item_key] = dump(mapping[entry[key]])
         return out
     if isinstance(value, Mapping):
         return {str(k): dump(v) for k, v in value.items()}
@@ -242,11 +243,10 @@ def _dataclass_schema(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
     for f in _fields(cls):
         if f.inside is not None:  # the list's items get one more property: a def of their own
             listed, _, item_key = f.inside
-            item = properties[listed]["items"]["$ref"].rsplit("/", 1)[1]
-            name = f"{cls.__name__}{item}"
+            item = properties[listed]["items"]  # inlined here, with the extra property (one per such field)
+            item = defs[item["$ref"].rsplit("/", 1)[1]] if "$ref" in item else item
             extra = {item_key: _schema(get_args(f.type)[1], defs)}
-            defs[name] = {**defs[item], "properties": {**defs[item]["properties"], **extra}}
-            properties[listed] = {"type": "array", "items": {"$ref": f"#/$defs/{name}"}}
+            properties[listed] = {"type": "array", "items": {**item, "properties": {**item["properties"], **extra}}}
     doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
     described = {"description": doc} if doc and not doc.startswith(f"{cls.__name__}(") else {}
     required = [f.name for f in _fields(cls) if f.required and f.inside is None]

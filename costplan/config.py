@@ -369,14 +369,13 @@ def schema() -> dict[str, Any]:
         for name, keys in SECTIONS.items()
     }
     both = {k: {"anyOf": [settings[k], sections[k]]} for k in settings.keys() & sections.keys()}  # currency
-    profile = {"type": "object", "properties": {**settings, **sections, **both}, "additionalProperties": False}
+    keys: dict[str, Any] = {**settings, **sections, **both}
+    profiles = {"type": "object", "additionalProperties": {"$ref": "#/$defs/profile"}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "costplan config file (TOML)",
-        **profile,
-        "properties": {
-            **profile["properties"],
-            "profiles": {"type": "object", "additionalProperties": {"$ref": "#/$defs/profile"}},
-        },
-        "$defs": {"profile": profile},
+        "type": "object",
+        "properties": {**keys, "profiles": profiles},
+        "additionalProperties": False,
+        "$defs": {"profile": {"type": "object", "properties": keys, "additionalProperties": False}},
     }
