@@ -133,15 +133,14 @@ def _load(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
     if origin in (types.UnionType, typing.Union):
         if data is None and type(None) in args:
             return None
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1 and inner[0] not in _SCALARS:
-            return _load(inner[0], data, path, problems)
+        (inner,) = [a for a in args if a is not type(None)]  # the documents' unions are all `X | None`
+        if inner not in _SCALARS:
+            return _load(inner, data, path, problems)
         scratch: list[str] = []
-        value = _load(inner[0], data, path, scratch) if len(inner) == 1 else None
-        if len(inner) == 1 and not scratch:
+        value = _load(inner, data, path, scratch)
+        if not scratch:
             return value
-        wanted = " or ".join(_SCALARS[a][1] if a in _SCALARS else "an object" for a in args)
-        problems.append(f"{where}: expected {wanted}, got {data!r}")
+        problems.append(f"{where}: expected {_SCALARS[inner][1]} or null, got {data!r}")
         return None
     if origin is tuple:
         if not isinstance(data, (list, tuple)):
@@ -177,8 +176,9 @@ def _load_dataclass(cls: type, data: Any, path: str, problems: list[str]) -> Any
             listed, key, item_key = f.inside
             items = data.get(listed)
             if isinstance(items, list):
+                at = f"{path}.{listed}" if path else listed
                 values[f.name] = {
-                    str(item.get(key)): _load(f.type.__args__[1], item[item_key], f"{listed}[{i}].{item_key}", problems)
+                    str(item.get(key)): _load(get_args(f.type)[1], item[item_key], f"{at}[{i}].{item_key}", problems)
                     for i, item in enumerate(items)
                     if isinstance(item, Mapping) and item_key in item
                 }
