@@ -25,6 +25,7 @@ def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
         "costplan/emulator/data/catalogue.json",
         "costplan/emulator/data/NOTICE",
         "costplan/examples/services.yaml",
+        "costplan/schemas/plan.schema.json",
         "costplan/py.typed",
     ):
         assert shipped in names
