@@ -20,6 +20,8 @@ from costplan.planner.greedy import class_types, ffd, fractional_cost, place
 from costplan.planner.problem import Packing, Problem
 
 WASTE_SLACK = 1e-9  # float noise allowed when a waste floor is compared with a waste found
+LEAST_WASTE_WORK = 10_000_000  # group x node cells of the node types tried per least-waste round
+LEAST_WASTE_MIN_TRIES = 4
 
 
 def ffd_baseline(problem: Problem) -> Packing | None:
@@ -38,7 +40,11 @@ def least_waste_baseline(problem: Problem) -> Packing | None:
         # the replicas it hosts (waste grows with the node count), so types are tried by that
         # floor and the search stops once the floor exceeds the best waste found.
         floor = _waste_floor(problem, pending)
-        for t in np.argsort(floor, kind="stable"):
+        # On very large inputs only the lowest floors are tried (a work limit: each try is a
+        # first-fit decreasing over ~groups x nodes cells, nodes estimated on the median type).
+        nodes = max(1.0, float(problem.cpu @ pending) / max(1.0, float(np.median(problem.cap_cpu))))
+        tries = max(LEAST_WASTE_MIN_TRIES, int(LEAST_WASTE_WORK // (problem.n_groups * nodes)))
+        for t in np.argsort(floor, kind="stable")[:tries]:
             t = int(t)
             if not np.isfinite(floor[t]) or (best is not None and floor[t] > best[0] + WASTE_SLACK):
                 break

@@ -51,6 +51,8 @@ from costplan.planner.pinning import Pinned, pin
 from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
+FAILED_SHOWN = 10  # services named in an error; the rest are counted
+
 FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
 BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
@@ -701,8 +703,12 @@ def _landed(
         elif placed is None and best_fit.lands:
             placed, note = best_fit.placed, BEST_FIT_NOTE
         elif placed is None:
-            failed = ", ".join(f"{k} ({v})" for k, v in sorted(best_fit.failed.items()))
-            raise PlanningError(f"the scheduler model lands no candidate plan, even by best fit: {failed} unplaced")
+            items = sorted(best_fit.failed.items())
+            failed = ", ".join(f"{k} ({v})" for k, v in items[:FAILED_SHOWN])
+            more = f" and {len(items) - FAILED_SHOWN} more services" if len(items) > FAILED_SHOWN else ""
+            raise PlanningError(
+                f"the scheduler model lands no candidate plan, even by best fit: {failed}{more} unplaced"
+            )
     return Landed(
         types=types,
         type_names=names,

@@ -689,18 +689,22 @@ def schedule(
     """
     _check_mode(mode, rng is not None)
     want = np.asarray(demand, dtype=np.int64)
-    start = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64) if present is None else present
-    count = want + start.sum(axis=1) if desired is None else np.asarray(desired, dtype=np.int64)
     up = np.ones(cluster.n_nodes, dtype=bool) if ready is None else ready
-    state = _State(*_free(cluster, start, up))
-    placed = np.zeros_like(start)
+    if present is None:  # empty nodes: no [S, N] matrix of zeros to read (10,000 services x 4,000 nodes)
+        count = want if desired is None else np.asarray(desired, dtype=np.int64)
+        state = _State(np.where(up, cluster.cap_cpu, -1)[None, :], np.where(up, cluster.cap_mem, -1)[None, :])
+    else:
+        count = want + present.sum(axis=1) if desired is None else np.asarray(desired, dtype=np.int64)
+        state = _State(*_free(cluster, present, up))
+    placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
     missing = np.zeros(cluster.n_services, dtype=np.int64)
     for s in order:
         if want[s] <= 0:
             continue
-        here = start[s][None, :].copy()
+        before = np.zeros(cluster.n_nodes, dtype=np.int64) if present is None else present[s]
+        here = before[None, :].copy()
         lost = _evaluate(cluster, s, want[s : s + 1], int(count[s]), state, here, up, None if rng is None else [rng])
-        placed[s] = here[0] - start[s]
+        placed[s] = here[0] - before
         missing[s] = lost[0]
     return Outcome(placed=placed, missing=missing, names=cluster.names)
 

@@ -45,6 +45,7 @@ LARGE_SIZE = 5_000  # restricted slot x group pairs above which value correction
 GAP_TOLERANCE = 1e-9
 FINISH_MARGIN = 0.3  # seconds (at most) kept back from the time limit: solver overrun on a loaded machine
 EMPTY_WORK = 500_000_000  # node x group cells `_polish` may scan while emptying nodes
+EMPTY_STEPS = 60_000  # ... and group steps (one numpy pass over the nodes each)
 SVC_RESERVE = 0.12  # share of the time left after value correction kept for re-packing (LNS)
 
 
@@ -357,8 +358,9 @@ def _targets(problem: Problem, bound: Bound) -> np.ndarray | None:
 
 def _polish(problem: Problem, packing: Packing) -> Packing:
     """Downsize, empty the most wasteful nodes, downsize again. Emptying one node costs ~N x G, so
-    at most `EMPTY_WORK / (N x G)` nodes are tried (a work limit: all of them up to ~700 nodes x 700 groups)."""
-    tries = max(1, EMPTY_WORK // max(1, packing.n_nodes * problem.n_groups))
+    at most `EMPTY_WORK / (N x G)` and `EMPTY_STEPS / G` nodes are tried (work limits, reproducible)."""
+    cells = EMPTY_WORK // max(1, packing.n_nodes * problem.n_groups)
+    tries = max(1, min(cells, EMPTY_STEPS // max(1, problem.n_groups)))
     return downsize(problem, empty_nodes(problem, downsize(problem, packing), tries=tries))
 
 
