@@ -133,6 +133,25 @@ def synthetic_services(n_services: int, replicas: int, seed: int, providers: lis
     return services
 
 
+def scaling_services(n_services: int, seed: int) -> list[ServiceSpec]:
+    """The scaling shape (issue 10): 1-4 replicas each, up to 6 at peak, a fifth spread."""
+    rng = np.random.default_rng(seed)
+    services = []
+    for i in range(n_services):
+        count = int(rng.integers(1, 5))
+        services.append(
+            ServiceSpec(
+                name=f"svc-{i:05d}",
+                count_min=count,
+                count_max=min(6, count + int(rng.integers(0, 3))),
+                cpu_mhz=int(rng.choice([100, 250, 500, 1000, 2000])),
+                memory_mb=int(rng.choice([128, 256, 512, 1024, 2048, 4096])),
+                spread=bool(rng.random() < 0.2),
+            )
+        )
+    return services
+
+
 def make_instance(size: str, seed: int) -> Instance:
     """One seeded instance of a named size: small, medium or large."""
     rng = np.random.default_rng(seed)

@@ -28,13 +28,10 @@ def run_one(n_services: int, time_limit: float, seed: int, landing: float, sourc
     """One plan in this process (called in a child process by `main`)."""
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(HERE.parent))
-    import numpy as np
-    from planner_instances import synthetic_catalogue
+    from planner_instances import scaling_services, synthetic_catalogue
 
-    from costplan.models import ServiceSpec
     from costplan.planner import PlanOptions, make_plan
 
-    rng = np.random.default_rng(seed)
     extra: dict[str, object] = {}
     if source == "sandbox":
         from costplan.catalogue import collect
@@ -44,19 +41,7 @@ def run_one(n_services: int, time_limit: float, seed: int, landing: float, sourc
         extra = {"currency": "EUR", "currency_rates": sandbox_rates()}
     else:
         catalogue = synthetic_catalogue(300, 10, seed)
-    services = []
-    for i in range(n_services):
-        count = int(rng.integers(1, 5))
-        services.append(
-            ServiceSpec(
-                name=f"svc-{i:05d}",
-                count_min=count,
-                count_max=min(6, count + int(rng.integers(0, 3))),
-                cpu_mhz=int(rng.choice([100, 250, 500, 1000, 2000])),
-                memory_mb=int(rng.choice([128, 256, 512, 1024, 2048, 4096])),
-                spread=bool(rng.random() < 0.2),
-            )
-        )
+    services = scaling_services(n_services, seed)
     began = time.perf_counter()
     options = PlanOptions(time_limit=time_limit, landing=landing, seed=seed, **extra)  # type: ignore[arg-type]
     plan = make_plan(catalogue, services, options)

@@ -440,17 +440,7 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
     if not rules or frame.empty:
         return with_unit_prices(frame), notices
 
-    chosen: dict[Any, PriceRule] = {}
-    provider_names = frame["provider"].str.casefold()
-    for key, rule in rules.providers.items():
-        mask = (provider_names == key) | (frame["provider_uuid"].str.casefold() == key)
-        _assign(chosen, frame.index[mask.fillna(False).to_numpy(dtype=bool)], rule, notices)
-    type_keys = provider_names + "/" + frame["instance_type"].str.casefold()
-    for key, rule in rules.instance_types.items():
-        mask = (type_keys == key) | (frame["instance_type_uuid"].str.casefold() == key)
-        _assign(chosen, frame.index[mask.fillna(False).to_numpy(dtype=bool)], rule, notices)
-
-    for index, rule in chosen.items():
+    for index, rule in _rule_rows(frame, rules.providers, rules.instance_types, notices).items():
         list_hourly, list_monthly = (
             frame.at[index, "list_hourly_price"],
             frame.at[index, "list_monthly_price"],
@@ -462,26 +452,8 @@ def apply_prices(frame: pd.DataFrame, rules: PriceRules) -> tuple[pd.DataFrame, 
         frame.at[index, "monthly_price"] = money(monthly)
         own = frame.at[index, "source_note"]
         frame.at[index, "price_note"] = rule.note() if pd.isna(own) else f"{own}; {rule.note()}"
-    _apply_reserved(frame, rules, provider_names, type_keys, notices)
-    return with_unit_prices(frame), notices
-
-
-def _apply_reserved(
-    frame: pd.DataFrame, rules: PriceRules, providers: pd.Series, types: pd.Series, notices: list[str]
-) -> None:
-    """`[prices.reserved]`: committed hourly prices, by provider (name or uuid) or by type
-    ("Provider/Type" or uuid); a type's rule beats its provider's."""
-    provider_uuids, type_uuids = frame["provider_uuid"].str.casefold(), frame["instance_type_uuid"].str.casefold()
-    by_provider: dict[Any, PriceRule] = {}
-    by_type: dict[Any, PriceRule] = {}
-    for key, rule in rules.reserved.items():
-        of_provider = ((providers == key) | (provider_uuids == key)).fillna(False).to_numpy(dtype=bool)
-        of_type = ((types == key) | (type_uuids == key)).fillna(False).to_numpy(dtype=bool)
-        if not (of_provider.any() or of_type.any()):
-            notices.append(f"the price rule {rule.source} matches no instance type in the catalogue")
-        by_provider.update(dict.fromkeys(frame.index[of_provider], rule))
-        by_type.update(dict.fromkeys(frame.index[of_type], rule))
-    for index, rule in {**by_provider, **by_type}.items():
+    # `[prices.reserved]`: committed hourly prices, one table keyed by provider or by type.
+    for index, rule in _rule_rows(frame, rules.reserved, rules.reserved, notices).items():
         list_hourly, list_monthly = frame.at[index, "list_hourly_price"], frame.at[index, "list_monthly_price"]
         if pd.isna(list_hourly) or pd.isna(list_monthly):
             continue
@@ -490,13 +462,38 @@ def _apply_reserved(
         note = f"committed: {rule.note()}"
         own = frame.at[index, "price_note"]
         frame.at[index, "price_note"] = note if pd.isna(own) else f"{own}; {note}"
+    return with_unit_prices(frame), notices
 
 
-def _assign(chosen: dict[Any, PriceRule], index: pd.Index, rule: PriceRule, notices: list[str]) -> None:
-    if len(index) == 0:
-        notices.append(f"the price rule {rule.source} matches no instance type in the catalogue")
-    for label in index:
-        chosen[label] = rule
+def _rule_rows(
+    frame: pd.DataFrame,
+    provider_rules: Mapping[str, PriceRule],
+    type_rules: Mapping[str, PriceRule],
+    notices: list[str],
+) -> dict[Any, PriceRule]:
+    """The rule each row gets: a provider's (name or uuid), replaced by its type's ("provider/type" or
+    uuid). A rule that matches no row is said in `notices`."""
+    providers = frame["provider"].str.casefold()
+    keyed = (
+        (provider_rules, providers, frame["provider_uuid"].str.casefold()),
+        (
+            type_rules,
+            providers + "/" + frame["instance_type"].str.casefold(),
+            frame["instance_type_uuid"].str.casefold(),
+        ),
+    )
+    chosen: dict[Any, PriceRule] = {}
+    matched: set[str] = set()
+    for table, names, uuids in keyed:
+        for key, rule in table.items():
+            rows = frame.index[((names == key) | (uuids == key)).fillna(False).to_numpy(dtype=bool)]
+            if len(rows):
+                matched.add(rule.source)
+            chosen.update(dict.fromkeys(rows, rule))
+    for rule in {r.source: r for table, _, _ in keyed for r in table.values()}.values():
+        if rule.source not in matched:
+            notices.append(f"the price rule {rule.source} matches no instance type in the catalogue")
+    return chosen
 
 
 def with_unit_prices(frame: pd.DataFrame) -> pd.DataFrame:

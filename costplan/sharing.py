@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from costplan.models import ServiceSpec
 from costplan.plans import Node, from_units, to_units
 
 IDLE = ""  # the idle share's key in `node_shares`
@@ -34,6 +35,10 @@ class CostShares:
     services: Mapping[str, float]
     idle: float
     units: Mapping[str, int]  # the same, exact: service -> 1/10 000 units ("" = idle)
+
+    def of(self, services: Sequence[ServiceSpec]) -> dict[str, float]:
+        """Every service's cost, 0 for one with no replica in the baseline (the plan's `services[]`)."""
+        return {s.name: self.services.get(s.name, 0.0) for s in services}
 
 
 def node_shares(node: Node, price_units: int) -> dict[str, int]:

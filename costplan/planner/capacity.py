@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from costplan.currency import Rates
@@ -107,6 +108,18 @@ class CapacityModel:
             str(k): ProviderCapacity(**{n: v.get(n) for n in _FIELDS}) for k, v in data.get("per_provider", {}).items()
         }
         return cls(**{n: float(data[n]) for n in _FIELDS if n in data}, per_provider=per)
+
+
+def eligible_types(types: pd.DataFrame, spec: ServiceSpec) -> npt.NDArray[np.bool_]:
+    """[T] the node-type rows `spec` may use: its providers, one replica's CPU and memory (vectorised:
+    called once per service, so it must not walk the frame row by row)."""
+    ok: npt.NDArray[np.bool_] = (types["cpu_mhz"].to_numpy(dtype=np.int64) >= spec.cpu_mhz) & (
+        types["memory_mb"].to_numpy(dtype=np.int64) >= spec.memory_mb
+    )
+    if spec.providers:
+        pairs = zip(types["provider"].astype(str), types["provider_uuid"].astype(str), strict=True)
+        ok &= np.asarray([matches_provider(spec.providers, p, u) for p, u in pairs], dtype=bool)
+    return ok
 
 
 def _lookup(per_provider: Mapping[str, ProviderCapacity], provider: str) -> ProviderCapacity | None:

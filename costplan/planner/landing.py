@@ -44,7 +44,7 @@ from costplan.errors import PlanningError
 from costplan.models import ServiceSpec
 from costplan.planner import scheduler
 from costplan.planner.assemble import part_names
-from costplan.planner.capacity import matches_provider
+from costplan.planner.capacity import eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
 from costplan.planner.pinning import Pinned, pin
@@ -351,22 +351,10 @@ def one_pool_per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec], *, m
 # -- candidates ------------------------------------------------------------------------------
 
 
-def _eligible(types: pd.DataFrame, spec: ServiceSpec) -> npt.NDArray[np.bool_]:
-    """[T] the node-type rows `spec` may use: its providers, one replica's CPU and memory (vectorised:
-    called once per service, so it must not walk the frame row by row)."""
-    ok: npt.NDArray[np.bool_] = (types["cpu_mhz"].to_numpy(dtype=np.int64) >= spec.cpu_mhz) & (
-        types["memory_mb"].to_numpy(dtype=np.int64) >= spec.memory_mb
-    )
-    if spec.providers:
-        pairs = zip(types["provider"].astype(str), types["provider_uuid"].astype(str), strict=True)
-        ok &= np.asarray([matches_provider(spec.providers, p, u) for p, u in pairs], dtype=bool)
-    return ok
-
-
 def _shared(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> _Config:
     kinds = sorted({int(t) for t in layout.types})
     index = {t: p for p, t in enumerate(kinds)}
-    allowed = tuple(tuple(np.flatnonzero(_eligible(types, spec)[kinds]).tolist()) for spec in specs)
+    allowed = tuple(tuple(np.flatnonzero(eligible_types(types, spec)[kinds]).tolist()) for spec in specs)
     config = _Config("shared", tuple(kinds), tuple(index[int(t)] for t in layout.types), allowed, ())
     return replace(config, order=_default_order(types, specs, config))
 
@@ -387,7 +375,7 @@ def _candidates(
     if 1 < n_nodes <= PER_NODE_MAX and max_pools is None:  # a pool per node: more pools than types
         nodes = tuple(
             tuple(sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n)))
-            or tuple(np.flatnonzero(_eligible(types, spec)[layout.types]).tolist())
+            or tuple(np.flatnonzero(eligible_types(types, spec)[layout.types]).tolist())
             for s, spec in enumerate(specs)
         )
         per_node = _Config("per node", tuple(int(t) for t in layout.types), tuple(range(n_nodes)), nodes, ())
@@ -451,7 +439,7 @@ def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
     for spec in specs:
         per = np.minimum(cpu // max(spec.cpu_mhz, 1), mem // max(spec.memory_mb, 1))
         per = np.minimum(per, 1) if spec.spread else per
-        ok = _eligible(types, spec) & (per > 0)
+        ok = eligible_types(types, spec) & (per > 0)
         if spec.count_min <= 0 or not ok.any():
             allowed.append(())
             continue
@@ -545,7 +533,7 @@ class _Judge:
         need_cpu, need_mem = max(float(missing @ cpu), 1.0), max(float(missing @ mem), 1.0)
         cap_cpu = self.types["cpu_mhz"].to_numpy(dtype=np.float64)
         cap_mem = self.types["memory_mb"].to_numpy(dtype=np.float64)
-        ok = np.logical_and.reduce([_eligible(self.types, self.specs[s]) for s in failing])
+        ok = np.logical_and.reduce([eligible_types(self.types, self.specs[s]) for s in failing])
         if not ok.any():
             return None
         cover = np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem))

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from costplan.models import ServiceSpec
-from costplan.planner.capacity import matches_provider
+from costplan.planner.capacity import eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.scheduler import MAX_FIT, limit
 
@@ -136,11 +136,7 @@ class _Search:
         self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.limit = limit(len(self.node_types))
-        fits = [
-            [n for n, t in enumerate(self.node_types) if eligible(types, spec, t)] if spec.count_min > 0 else []
-            for spec in specs
-        ]
-        self.fits = fits
+        self.fits = [search_fits(types, spec, self.node_types) if spec.count_min > 0 else [] for spec in specs]
         big_cpu, big_mem = max(self.cap_cpu), max(self.cap_mem)
         self.weight = [s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs]
 
@@ -215,15 +211,6 @@ class _Search:
         return lists, order
 
 
-def eligible(types: pd.DataFrame, spec: ServiceSpec, t: int) -> bool:
-    """Whether a node of type row t may host a replica of the service (its providers, its size)."""
-    if spec.providers and not matches_provider(
-        spec.providers, str(types.at[t, "provider"]), str(types.at[t, "provider_uuid"])
-    ):
-        return False
-    return bool(types.at[t, "cpu_mhz"] >= spec.cpu_mhz and types.at[t, "memory_mb"] >= spec.memory_mb)
-
-
 def pin(
     types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, *, seed: int, deadline: float
 ) -> Pinned | None:
@@ -272,7 +259,7 @@ def pin(
 
 def search_fits(types: pd.DataFrame, spec: ServiceSpec, node_types: Sequence[int]) -> list[int]:
     """Every node the service may use (for services with no baseline replica: their peak pools)."""
-    return [n for n, t in enumerate(node_types) if eligible(types, spec, t)]
+    return np.flatnonzero(eligible_types(types, spec)[list(node_types)]).tolist()
 
 
 def _restarts(
@@ -296,10 +283,11 @@ def _extra_types(
     replay leaves unplaced, and (when one more node raises the limit) the cheapest type any service may use."""
     price = types["price_units"].to_numpy(dtype=np.int64)
     failing = [s for s, k in enumerate(done.missing) if k] or [s for s, _ in done.ties]
-    hosts = [t for t in range(len(types)) if any(eligible(types, specs[s], t) for s in failing)]
+    hosts = np.flatnonzero(np.logical_or.reduce([eligible_types(types, specs[s]) for s in failing])).tolist()
     out = sorted(hosts, key=lambda t: (int(price[t]), t))[:EXTRA_TYPES]
     if limit(n_nodes + 1) > limit_now:
-        usable = [t for t in range(len(types)) if any(eligible(types, s, t) for s in specs if s.count_min > 0)]
+        baseline = [eligible_types(types, s) for s in specs if s.count_min > 0]
+        usable = np.flatnonzero(np.logical_or.reduce(baseline)).tolist() if baseline else []
         if usable:
             out = sorted({*out, min(usable, key=lambda t: (int(price[t]), t))}, key=lambda t: (int(price[t]), t))
     return out[:EXTRA_TYPES]

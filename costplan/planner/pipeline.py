@@ -146,22 +146,22 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
     progress = stderr_progress()  # the stages after the search report too (terminals only)
 
-    def report(stage: str, units: float) -> None:
+    def report(stage: str, landed: Landed) -> None:
         if progress is not None:
-            progress(stage, units, float(found.result.bound_units))
+            progress(stage, landed.layout.cost(landed.pool_rows), float(found.result.bound_units))
 
     landed = _scheduler_stage(candidates, specs, found, options, clock.share(LANDING_SHARE))
     if options.n_plus_one and landed.landing is not None:  # N+1 again, on the model's placement
         landed, _ = landed.with_spares(specs)
-    report("scheduler stage", landed.layout.cost(landed.pool_rows))
+    report("scheduler stage", landed)
     tail = TAIL_ESTIMATES * landed.estimate_seconds  # the plan's placement estimate, verification
     peak = None
     if need_peak:
         peak, landed = _peak(candidates, specs, landed, options, clock.share(PEAK_SHARE, keep=tail))
-        report("peak plan", landed.layout.cost(landed.pool_rows))
+        report("peak plan", landed)
     plan = _assemble(candidates, specs, base, bound, starts, found, landed, peak, options, clock, tail)
     verify_plan(plan, estimate_placement=False)  # its placement block was estimated from this very JSON view
-    report("assembled and verified", landed.layout.cost(landed.pool_rows))
+    report("assembled and verified", landed)
     return plan
 
 
@@ -350,7 +350,10 @@ def _assemble(
     until = clock.share(ALTERNATIVES_SHARE, keep=tail)
     alternatives = _alternatives(types, specs, base, starts, cost_units, options, until, found.with_spares, landed)
     peak_plan = None
-    on_demand = {p.name: from_units(int(rows.at[t, "on_demand_units"])) for t, p in _pool_of_row(rows, names, pools)}
+    planned = {p.name for p in pools}
+    on_demand = {  # pool -> on-demand price per node and month: what --commit's burst pays
+        n: from_units(int(rows.at[t, "on_demand_units"])) for t, n in names.items() if options.commit and n in planned
+    }
     if peak is not None:
         peak_cost = peak.layout.cost(rows)
         if options.commit:  # the baseline's nodes are paid (committed) at peak too; the burst on demand
@@ -410,7 +413,7 @@ def _assemble(
         else expected_monthly_cost(monthly_cost, None if peak_plan is None else peak_plan.monthly_cost, options.usage),
         usage=options.usage,
         commit=commit,
-        service_costs={s.name: shares.services.get(s.name, 0.0) for s in specs},
+        service_costs=shares.of(specs),
         idle_monthly_cost=shares.idle,
     )
     placement = landed.estimate(draft)
@@ -434,12 +437,6 @@ def _assemble(
         placement=placement,
         placement_check=PlacementCheck(ok, failed, PLACEMENT_METHOD),
     )
-
-
-def _pool_of_row(rows: pd.DataFrame, names: dict[int, str], pools: Sequence[Any]) -> list[tuple[int, Any]]:
-    """(pool row, pool) for every planned pool (pools are named by their row)."""
-    by_name = {p.name: p for p in pools}
-    return [(t, by_name[n]) for t, n in names.items() if n in by_name and t < len(rows)]
 
 
 def _solve(

@@ -180,7 +180,7 @@ def _check_usage_fields(plan: Plan) -> list[str]:
     prices = {p.name: p.unit_monthly_price for p in plan.pools}
     if plan.service_costs and plan.idle_monthly_cost is not None and all(n.pool in prices for n in plan.nodes):
         shares = cost_shares(plan.nodes, prices)
-        if dict(plan.service_costs) != {s.name: shares.services.get(s.name, 0.0) for s in plan.services}:
+        if dict(plan.service_costs) != shares.of(plan.services):
             out.append("services[].monthly_cost do not split the nodes' cost by their binding dimension")
         if to_units(plan.idle_monthly_cost) != to_units(shares.idle):
             out.append(f"idle_monthly_cost {plan.idle_monthly_cost} != {shares.idle}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -76,18 +77,38 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def environment_status(reader: EnvironmentReader, environment_uuid: str, *, currency: str) -> EnvironmentStatus:
-    """Pools (count x the type's monthly price) and services of one environment; reads only."""
+@dataclass(frozen=True)
+class _Reading:
+    """What `costplan status` and `costplan diff --environment` read of one environment, once."""
+
+    pool_rows: list[dict[str, Any]]  # `_pool_row` per live pool, in the API's order
+    pools: list[InstancePool]
+    services: list[ServiceInfo]
+    service_statuses: Mapping[str, ServiceStatus | None]
+
+    @property
+    def monthly_cost(self) -> float:
+        return from_units(sum(to_units(row["monthly_cost"] or 0.0) for row in self.pool_rows))
+
+    @property
+    def unpriced(self) -> tuple[str, ...]:
+        return tuple(row["pool"] for row in self.pool_rows if row["monthly_cost"] is None)
+
+
+def _read(reader: EnvironmentReader, environment_uuid: str) -> _Reading:
     prices = reader.price_book(reader.environment(environment_uuid))
     pools = reader.live_pools(environment_uuid)
     statuses = reader.pool_statuses(pools)
-    pool_rows = [_pool_row(pool, statuses.get(pool.uuid), prices) for pool in pools]
     services = reader.live_services(environment_uuid)
-    service_statuses = reader.service_statuses(services)
-    service_rows = [_service_row(service, service_statuses.get(service.uuid)) for service in services]
-    total = sum(to_units(row["monthly_cost"] or 0.0) for row in pool_rows)
-    unpriced = tuple(row["pool"] for row in pool_rows if row["monthly_cost"] is None)
-    return EnvironmentStatus(environment_uuid, currency, pool_rows, service_rows, from_units(total), unpriced)
+    rows = [_pool_row(pool, statuses.get(pool.uuid), prices) for pool in pools]
+    return _Reading(rows, list(pools), list(services), reader.service_statuses(services))
+
+
+def environment_status(reader: EnvironmentReader, environment_uuid: str, *, currency: str) -> EnvironmentStatus:
+    """Pools (count x the type's monthly price) and services of one environment; reads only."""
+    read = _read(reader, environment_uuid)
+    service_rows = [_service_row(s, read.service_statuses.get(s.uuid)) for s in read.services]
+    return EnvironmentStatus(environment_uuid, currency, read.pool_rows, service_rows, read.monthly_cost, read.unpriced)
 
 
 def _pool_row(pool: InstancePool, status: PoolStatus | None, prices: PriceBook) -> dict[str, Any]:
@@ -154,30 +175,25 @@ def environment_side(reader: EnvironmentReader, environment_uuid: str, *, curren
     """What an environment runs now, as one side of `costplan diff`: each pool with its instance count
     now (count x its type's monthly price, as `costplan status` counts it) and the pools each
     service's replicas are on (from its status's instances). Reads only."""
-    prices = reader.price_book(reader.environment(environment_uuid))
-    pools = reader.live_pools(environment_uuid)
-    statuses = reader.pool_statuses(pools)
-    rows = {pool.name: _pool_row(pool, statuses.get(pool.uuid), prices) for pool in pools}
+    read = _read(reader, environment_uuid)
     states_ = tuple(
         PoolState(
             pool.name,
-            str(rows[pool.name]["provider"] or ""),
-            str(rows[pool.name]["instance_type"] or ""),
+            str(row["provider"] or ""),
+            str(row["instance_type"] or ""),
             pool.count_min,
             pool.count_max,
-            rows[pool.name]["monthly_cost"],
-            rows[pool.name]["unit_monthly_price"],
+            row["monthly_cost"],
+            row["unit_monthly_price"],
         )
-        for pool in pools
+        for pool, row in zip(read.pools, read.pool_rows, strict=True)
     )
     types = {p.name: p.instance_type for p in states_}
-    services = reader.live_services(environment_uuid)
-    service_statuses = reader.service_statuses(services)
     placements: dict[str, tuple[Placement, ...]] = {}
-    for service in services:
-        status = service_statuses.get(service.uuid)
+    for service in read.services:
+        status = read.service_statuses.get(service.uuid)
         nodes = Counter(i.instance_pool_name for i in (status.instances if status else ()))
         placements[service.name] = tuple(Placement(p, types.get(p, ""), n) for p, n in sorted(nodes.items()))
-    total = sum(to_units(p.monthly_cost or 0.0) for p in states_)
-    unpriced = tuple(p.name for p in states_ if p.monthly_cost is None)
-    return Side("environment", environment_uuid, currency, from_units(total), states_, placements, unpriced=unpriced)
+    return Side(
+        "environment", environment_uuid, currency, read.monthly_cost, states_, placements, unpriced=read.unpriced
+    )
