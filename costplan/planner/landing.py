@@ -16,10 +16,13 @@ keeps the cheapest whose landing share meets the target. The levers are costplan
    max(2, ceil(log2 N)), the scheduler scores all of them: a deterministic best fit).
 2. **Submission order**: the provisioner's default (most constrained, then largest first) and
    fewest allowed nodes first.
-3. **Extra nodes only where the simulation shows the need**: while the target is missed, the
-   service that fails in most runs gets one more node in the first pool of its list (the pool
-   the platform's autoscaler would grow), and the candidate is judged again.
-4. **One pool per service** (always lands: identical replicas on identical nodes) is the fallback
+3. **Pinned pool lists** (pinning.py): each service on at most `limit` nodes, so the placement
+   is an exact replay; beyond the pinning search's size (MAX_NODES), the packing's own lists with
+   the *wide* services (on more nodes than the limit) submitted last on their nodes.
+4. **Extra nodes only where the simulation shows the need**: while the target is missed, an
+   overflow pool, last in the lists of the services left unplaced, gets what they need (of the
+   type cheapest per covered share); then overflow nodes the screening shows are not needed go.
+5. **One pool per service** (always lands: identical replicas on identical nodes) is the fallback
    and, with **uniform extra nodes** (one more node in every pool per round), a baseline to beat.
 
 Candidates are screened with `SCREEN_RUNS` runs, and the one kept is judged with the full
@@ -47,16 +50,18 @@ from costplan.planner.assemble import part_names
 from costplan.planner.capacity import eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
-from costplan.planner.pinning import Pinned, pin
+from costplan.planner.pinning import MAX_NODES, Pinned, pin, pin_lists, wide
 from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
+PINNED = "pinned"  # the label of pinned candidates
 FAILED_SHOWN = 10  # services named in an error; the rest are counted
 
 FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
 BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
 PROGRESS = 0.05  # a landing share gained per node below this doubles what the next node covers
+GROW_SHARE = 1.0  # of the nodes the unplaced replicas need, added per growth round
 MISSING_RUNS = 2  # seeded runs that measure what is left unplaced, per growth round
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
@@ -278,17 +283,22 @@ def land(
     screened: list[_Judged] = []
     # All at the packing's cost: the first that lands wins.
     candidates = _candidates(types, specs, layout, options.max_pools)
-    for config in candidates[:BASE_CANDIDATES]:
+    # Beyond the pinning search's size the other base candidates rarely land: pinned lists come sooner.
+    for config in candidates[: BASE_CANDIDATES if len(layout.types) <= MAX_NODES else 1]:
         screened.append(judge.screen(config))
         if judge.meets(screened[-1]) or not judge.time_left():
             break
     found = [j for j in screened if judge.meets(j)]
     if not found and options.max_pools is None and judge.time_left():  # pinned pool lists (pinning.py)
-        pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
+        if len(layout.types) <= MAX_NODES:
+            pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
+        else:  # too many nodes for the search: the packing's own lists, wide services last (they grow)
+            pinned = pin_lists(types, specs, layout, wide=wide(layout), seed=options.landing_seed, iterations=0)
         if pinned is not None:
             screened.append(judge.screen(_pinned(types, pinned)))
             found += [screened[-1]] if judge.meets(screened[-1]) else []
-    ranked = sorted(screened, key=lambda j: (-j.landing.probability, j.cost))
+    # The most promising grows first: the most landing runs, then pinned lists (fewest random choices).
+    ranked = sorted(screened, key=lambda j: (-j.landing.probability, not j.config.label.startswith(PINNED), j.cost))
     at_packing = any(j.cost == packing_cost for j in found)  # nothing cheaper to look for
     for start in ranked[:1] if not found else []:  # the most promising grows first
         found += [] if (grown := _grow(judge, start)) is None else [grown]
@@ -424,7 +434,7 @@ def _pinned(types: pd.DataFrame, pinned: Pinned) -> _Config:
     node_pool = [keys.setdefault((t, frozenset(listing[n])), len(keys)) for n, t in enumerate(pinned.node_types)]
     pool_types = tuple(t for t, _ in keys)
     allowed = tuple(tuple(dict.fromkeys(node_pool[n] for n in nodes)) for nodes in pinned.allowed)
-    label = "pinned" + (f" + {pinned.extra} node" if pinned.extra else "")
+    label = PINNED + (f" + {pinned.extra} node" if pinned.extra else "")
     return _Config(label, pool_types, tuple(node_pool), allowed, pinned.order, added=pinned.extra)
 
 
@@ -540,6 +550,14 @@ class _Judge:
         score = np.where(ok, self.price / np.maximum(cover, 1e-9), np.inf)
         return int(np.argmin(score))
 
+    def nodes_for(self, missing: npt.NDArray[np.float64], t: int) -> int:
+        """Nodes of type t for one growth round: a share (`GROW_SHARE`) of what the replicas left
+        unplaced need, at least one (large plans leave hundreds unplaced: one node a round is too slow)."""
+        need_cpu = float(missing @ np.asarray([s.cpu_mhz for s in self.specs], dtype=np.float64))
+        need_mem = float(missing @ np.asarray([s.memory_mb for s in self.specs], dtype=np.float64))
+        nodes = max(need_cpu / float(self.types.at[t, "cpu_mhz"]), need_mem / float(self.types.at[t, "memory_mb"]))
+        return max(1, int(GROW_SHARE * nodes))
+
     def meets(self, judged: _Judged) -> bool:
         return judged.landing.probability >= self.options.landing
 
@@ -575,7 +593,7 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
     current, boost, last = start, 1.0, -1.0
     for _ in range(int(judge.demand.sum())):
         if judge.meets(current):
-            return current
+            return _trim(judge, current, len(start.config.pool_types))
         if not judge.time_left():
             return None
         # Little progress from the last node: cover twice as much with the next (fewer rounds).
@@ -610,9 +628,30 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
                 return None
             pool = len(config.pool_types)
             allowed = tuple((*pools, pool) if s in failing else pools for s, pools in enumerate(config.allowed))
-            grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed).with_node(pool)
+            grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed)
+            for _ in range(judge.nodes_for(boost * missing / max(failed_runs, 1), t)):
+                grown = grown.with_node(pool)
         current = judge.screen(replace(grown, label=f"{start.config.label} + overflow nodes"))
     return None
+
+
+def _trim(judge: _Judge, grown: _Judged, first: int) -> _Judged:
+    """Fewer overflow nodes while the screening still meets the target (growth rounds add what the
+    unplaced replicas need, which can be more than landing takes): per overflow pool, from pool
+    `first` on, half of its nodes out, then a quarter, and so on, while time is left."""
+    current = grown
+    for pool in range(first, len(grown.config.pool_types)):
+        k = current.config.node_pool.count(pool) // 2
+        while k >= 1 and judge.time_left():
+            nodes = [n for n, p in enumerate(current.config.node_pool) if p == pool][-k:]
+            node_pool = tuple(p for n, p in enumerate(current.config.node_pool) if n not in set(nodes))
+            trial = judge.screen(replace(current.config, node_pool=node_pool, added=current.config.added - k))
+            if judge.meets(trial):
+                current = trial
+                k = min(k, current.config.node_pool.count(pool))
+            else:
+                k //= 2
+    return current
 
 
 def _fits(types: pd.DataFrame, t: int, spec: ServiceSpec) -> bool:

@@ -17,10 +17,18 @@ service's nodes, submit it earlier, take a node it needs from an earlier service
 neighbours, or drop a node from a tie), bounded by an iteration count so that it is reproducible
 (the deadline is only a ceiling). Where the packing's nodes alone are not enough, one extra node of
 one of the cheapest fitting types is tried (it can also raise the limit: 16 -> 17 nodes is 4 -> 5).
+
+A service packed on more nodes than the limit (`wide`) cannot be pinned. Its identical replicas
+take one slot each wherever the shuffle puts them, so it lands exactly when its nodes have slots
+for all of them, and its placement is fixed when they have no more than that. `pin_lists` (any
+number of nodes, no search by default) lists wide services on all their nodes and submits them
+last, largest replicas first: the replay checks their slots and flags a later service that
+lists a node where a wide service's random placement decides the room.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Sequence
@@ -74,12 +82,18 @@ def replay(
     allowed: Sequence[Sequence[int]],
     order: Sequence[int],
     fits: Sequence[Sequence[int]] = (),
+    wide: frozenset[int] = frozenset(),
 ) -> Replay:
     """The scheduler model's placement when every service is scored on all its nodes (module docstring):
     per replica the node with room and the highest score; a tie is recorded unless the tied nodes have
     the same capacity, free room, replicas of the service and list membership for every service still
     to come (then the choice does not matter). The first replica that fits nowhere stops its service;
-    `fits[s]` (optional): the nodes it could use, to report those that had room when it failed."""
+    `fits[s]` (optional): the nodes it could use, to report those that had room when it failed.
+
+    A `wide` service (more nodes than the limit: planner/apart.py) is placed at random by the
+    platform, so it lands exactly when the slots on its nodes cover its replicas; its replicas are
+    put anywhere here, and a later service listing one of its nodes (other than an identical wide
+    service with the same list, which only needs the remaining slots) is a risky tie."""
     n_nodes = len(cap_cpu)
     free_cpu, free_mem = [float(c) for c in cap_cpu], [float(m) for m in cap_mem]
     position = {s: i for i, s in enumerate(order)}
@@ -101,6 +115,28 @@ def replay(
     for s in order:
         spec = specs[s]
         want, c, m, here = spec.count_min, spec.cpu_mhz, spec.memory_mb, placed[s]
+        if s in wide:
+            slots = {n: int(min(free_cpu[n] // max(c, 1), free_mem[n] // max(m, 1))) for n in allowed[s]}
+            saturated, left = sum(slots.values()) == want, want
+            # Nodes no later service lists first: what is left random then matters least.
+            for n in sorted(allowed[s], key=lambda n: any(p > position[s] for p in members[n])):
+                take = min(left, slots[n])
+                if take > 0:
+                    free_cpu[n] -= take * c
+                    free_mem[n] -= take * m
+                    here[n] = take
+                    left -= take
+            missing[s] = left
+            if left:
+                room[s] = ()
+            if saturated:  # every slot taken: the placement is the same whatever the shuffle
+                continue
+            mine = (c, m, allowed[s])  # an identical wide service on the same list only takes slots
+            alike = {t for t in wide if (specs[t].cpu_mhz, specs[t].memory_mb, allowed[t]) == mine}
+            others = {n for n in allowed[s] for p in members[n] if p > position[s] and order[p] not in alike}
+            if others:
+                ties.append((s, tuple(sorted(others))))
+            continue
         for k in range(want):
             best, pick, tied = -np.inf, -1, list[int]()
             for n in allowed[s]:
@@ -131,8 +167,14 @@ def replay(
 class _Search:
     """The local search over pool lists and submission order, for one set of nodes."""
 
-    def __init__(self, types: pd.DataFrame, specs: Sequence[ServiceSpec], node_types: Sequence[int]) -> None:
-        self.specs, self.node_types = specs, list(node_types)
+    def __init__(
+        self,
+        types: pd.DataFrame,
+        specs: Sequence[ServiceSpec],
+        node_types: Sequence[int],
+        wide: frozenset[int] = frozenset(),
+    ) -> None:
+        self.specs, self.node_types, self.wide = specs, list(node_types), wide
         self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.limit = limit(len(self.node_types))
@@ -141,7 +183,7 @@ class _Search:
         self.weight = [s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs]
 
     def judge(self, allowed: list[list[int]], order: list[int]) -> tuple[tuple[float, int, int], Replay]:
-        done = replay(self.cap_cpu, self.cap_mem, self.specs, allowed, order, self.fits)
+        done = replay(self.cap_cpu, self.cap_mem, self.specs, allowed, order, self.fits, self.wide)
         left = round(sum(k * w for k, w in zip(done.missing, self.weight, strict=True)), 9)
         return (left, len(done.ties), done.spread_shared), done
 
@@ -170,7 +212,13 @@ class _Search:
         failing = [s for s in order if done.missing[s]]
         if not failing and done.ties:  # only risky ties: drop a tied node, or submit the service elsewhere
             s, nodes = done.ties[0] if rng.random() < 0.7 else rng.choice(done.ties)
-            if rng.random() < 0.5 and len(lists[s]) > 1:
+            if s in self.wide:  # a later service listing a wide service's node loses it
+                n = rng.choice(nodes)
+                later = [t for t in order[order.index(s) + 1 :] if n in lists[t] and len(lists[t]) > 1]
+                if not later:
+                    return None
+                lists[rng.choice(later)].remove(n)
+            elif rng.random() < 0.5 and len(lists[s]) > 1:
                 lists[s].remove(rng.choice(nodes))
             else:
                 order.remove(s)
@@ -184,12 +232,12 @@ class _Search:
                 other = [n for n in self.fits[s] if n not in lists[s]]
             if not other:
                 return None
-            if len(lists[s]) >= self.limit:
+            if len(lists[s]) >= self.limit and s not in self.wide:
                 lists[s].remove(rng.choice(lists[s]))
             lists[s].append(rng.choice(other))
-        elif kind < 0.55:  # submitted earlier
+        elif kind < 0.55:  # submitted earlier (wide services stay last)
             i = order.index(s)
-            if i == 0:
+            if i == 0 or s in self.wide:
                 return None
             order.insert(rng.randrange(i), order.pop(i))
         elif kind < 0.8:  # an earlier service that took room on its nodes loses (or swaps) that node
@@ -207,6 +255,8 @@ class _Search:
                 return None
         else:  # two neighbours swap
             i = rng.randrange(max(len(order) - 1, 1))
+            if self.wide.intersection(order[i : i + 2]):
+                return None
             order[i : i + 2] = order[i : i + 2][::-1]
         return lists, order
 
@@ -222,12 +272,8 @@ def pin(
         return None
     base = [int(t) for t in layout.types]
     search = _Search(types, specs, base)
-    allowed = [
-        sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n))[: search.limit]
-        for s in range(len(specs))
-    ]
-    # Services on one node first (their place is fixed), then by nodes used, largest memory first.
-    order = sorted(range(len(specs)), key=lambda s: (len(allowed[s]), -specs[s].memory_mb, s))
+    allowed = _packed_lists(specs, layout, search.limit, frozenset())
+    order = _first_order(specs, allowed, frozenset())
     price = types["price_units"].to_numpy(dtype=np.int64)
     tried = [(_restarts(search, allowed, order, seed, 0, deadline), search, 0)]
     first = tried[0][0]
@@ -249,12 +295,82 @@ def pin(
         return None
     # No risky tie first (the cheapest such), else the fewest risky ties.
     (score, lists, order, done), search, _ = min(landing, key=lambda x: (x[0][0][1] > 0, x[0][0][1], x[2]))
+    return _result(types, specs, search, lists, order, done, n_nodes)
+
+
+def pin_lists(
+    types: pd.DataFrame,
+    specs: Sequence[ServiceSpec],
+    layout: Layout,
+    *,
+    wide: set[int],
+    seed: int,
+    iterations: int,
+    deadline: float = math.inf,
+) -> Pinned:
+    """Pinned lists on `layout`'s nodes for any number of nodes, `wide` services (more nodes than
+    the limit) listed on all their nodes and submitted last, largest replicas first: `iterations`
+    of the local search (its replay may still leave replicas unplaced: the caller's estimate judges)."""
+    apart = frozenset(wide)
+    search = _Search(types, specs, [int(t) for t in layout.types], apart)
+    allowed = _packed_lists(specs, layout, search.limit, apart)
+    order = _first_order(specs, allowed, apart, (max(search.cap_cpu), max(search.cap_mem)))
+    _, lists, order, done = search.run(allowed, order, random.Random(f"{seed}-wide"), iterations, deadline)
+    return _result(types, specs, search, lists, order, done, len(layout.types))
+
+
+def _packed_lists(
+    specs: Sequence[ServiceSpec], layout: Layout, limit_now: int, wide: frozenset[int]
+) -> list[list[int]]:
+    """Each service's nodes in the packing, most replicas first, at most `limit_now`; a wide
+    service lists every node of the wide services identical to it (one list: the slots add up)."""
+    lists = [
+        sorted(np.flatnonzero(layout.counts[s]).tolist(), key=lambda n: (-int(layout.counts[s, n]), n))
+        for s in range(len(specs))
+    ]
+    same: dict[tuple[object, ...], set[int]] = {}
+    for s in wide:
+        same.setdefault(_kind(specs[s], s), set()).update(lists[s])
+    return [sorted(same[_kind(specs[s], s)]) if s in wide else nodes[:limit_now] for s, nodes in enumerate(lists)]
+
+
+def _kind(spec: ServiceSpec, s: int) -> tuple[object, ...]:
+    return (spec.cpu_mhz, spec.memory_mb, spec.providers, s if spec.spread else -1)
+
+
+def _first_order(
+    specs: Sequence[ServiceSpec], allowed: list[list[int]], wide: frozenset[int], largest: tuple[int, int] = (1, 1)
+) -> list[int]:
+    """Services on one node first (their place is fixed), then by nodes used, largest memory first;
+    wide services last, largest replicas (relative to the `largest` node) first, identical ones together."""
+    narrow = sorted(
+        (s for s in range(len(specs)) if s not in wide), key=lambda s: (len(allowed[s]), -specs[s].memory_mb, s)
+    )
+    size = {s: specs[s].cpu_mhz / largest[0] + specs[s].memory_mb / largest[1] for s in wide}
+    return narrow + sorted(wide, key=lambda s: (-size[s], _kind(specs[s], s), s))
+
+
+def _result(
+    types: pd.DataFrame,
+    specs: Sequence[ServiceSpec],
+    search: _Search,
+    lists: list[list[int]],
+    order: list[int],
+    done: Replay,
+    n_nodes: int,
+) -> Pinned:
     node_types = tuple(search.node_types)
     allowed_out = tuple(
         tuple(lists[s]) if specs[s].count_min > 0 else tuple(search_fits(types, specs[s], node_types))
         for s in range(len(specs))
     )
     return Pinned(node_types, allowed_out, tuple(order), done, len(node_types) - n_nodes)
+
+
+def wide(layout: Layout) -> set[int]:
+    """The services packed on more nodes than the scheduler scores (`scheduler.limit`): not pinnable."""
+    spans = (layout.counts > 0).sum(axis=1)
+    return {int(s) for s in np.flatnonzero(spans > limit(len(layout.types)))}
 
 
 def search_fits(types: pd.DataFrame, spec: ServiceSpec, node_types: Sequence[int]) -> list[int]:

@@ -1,0 +1,84 @@
+"""Wide services in the pinned replay: services on more nodes than the scheduler scores."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from costplan.planner import scheduler
+from costplan.planner.capacity import CapacityModel, node_types
+from costplan.planner.landing import _cluster, _pinned
+from costplan.planner.layout import Layout
+from costplan.planner.pinning import pin_lists, replay, wide
+from tests.planner.conftest import catalogue, service
+
+CAP = [4000] * 20, [8192] * 20  # 20 identical nodes: the limit is 5
+
+
+def test_a_wide_service_lands_exactly_when_its_nodes_have_the_slots() -> None:
+    big = service("big", 30, 2000, 1024)  # 2 per node by CPU: 40 slots on 20 nodes
+    done = replay(*CAP, [big], [list(range(20))], [0], wide=frozenset({0}))
+    assert done.lands and sum(done.placed[0].values()) == 30
+    short = replay(*CAP, [big], [list(range(12))], [0], wide=frozenset({0}))  # 24 slots
+    assert short.missing == (6,)
+
+
+def test_a_later_service_on_a_wide_service_nodes_is_a_risky_tie_unless_every_slot_is_taken() -> None:
+    big, small = service("big", 30, 2000, 1024), service("small", 2, 500, 512)
+    nodes = list(range(20))
+    loose = replay(*CAP, [big, small], [nodes, [0, 1]], [0, 1], wide=frozenset({0}))
+    assert loose.lands and loose.ties and loose.ties[0][0] == 0  # where the 10 free slots stay is random
+    full = service("full", 40, 2000, 1024)  # 40 of 40 slots: one placement whatever the shuffle
+    exact = replay(*CAP, [full, small], [nodes, [0, 1]], [0, 1], wide=frozenset({0}))
+    assert not exact.ties and exact.missing == (0, 2)
+
+
+def test_identical_wide_services_on_one_list_share_its_slots() -> None:
+    one, two = service("one", 15, 2000, 1024), service("two", 25, 2000, 1024)
+    nodes = list(range(20))
+    done = replay(*CAP, [one, two], [nodes, nodes], [0, 1], wide=frozenset({0, 1}))
+    assert done.lands and not done.ties
+    over = replay(*CAP, [one, service("three", 26, 2000, 1024)], [nodes, nodes], [0, 1], wide=frozenset({0, 1}))
+    assert over.missing == (0, 1)
+
+
+def test_pinned_lists_with_a_wide_service_land_on_every_run_of_the_nomad_model() -> None:
+    """20 nodes (limit 5); a 28-replica service spans 15 of them, sharing two with a pinned service
+    that needs most of a node. Pinned first, that service leaves the wide one exactly its 28 slots;
+    submitted after it, it finds its nodes taken on some runs."""
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    types = types.assign(cpu_mhz=4000, memory_mb=8192)  # capacity as the counts below assume
+    specs = [service("wide", 28, 1500, 1024), service("a", 2, 2000, 2048), service("b", 3, 500, 1024)]
+    counts = np.zeros((3, 20), dtype=np.int64)
+    counts[0, :2], counts[0, 2:15] = 1, 2
+    counts[1, :2] = 1
+    counts[2, 15:18] = 1
+    layout = Layout(np.zeros(20, dtype=np.int64), counts)
+    assert wide(layout) == {0}
+    pinned = pin_lists(types, specs, layout, wide={0}, seed=0, iterations=0)
+    assert pinned.order[-1] == 0 and pinned.replay.lands and not pinned.replay.ties
+    config = _pinned(types, pinned)
+    cluster = _cluster(types, specs, config)
+    demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
+    assert scheduler.estimate(cluster, demand, config.order, runs=50, seed=3, autoscale=False).landed == 50
+    first = (0, *[s for s in config.order if s != 0])
+    assert scheduler.estimate(cluster, demand, first, runs=50, seed=3, autoscale=False).landed < 50
+
+
+def test_overflow_nodes_beyond_what_landing_needs_are_trimmed() -> None:
+    """Ten 2000 MHz replicas need five 4000 MHz nodes: three planned plus six overflow land; trimming
+    keeps two of the overflow nodes (fewer fail the screening)."""
+    from costplan.planner.landing import _Config, _Judge, _trim
+    from costplan.planner.options import PlanOptions
+
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    types = types.assign(cpu_mhz=4000, memory_mb=8192)
+    specs = [service("x", 10, 2000, 1024)]
+    judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=float("inf"), names={0: "p-n4"})
+    grown = _Config("grown", (0, 0), (0, 0, 0) + (1,) * 6, ((0, 1),), (0,), added=6)
+    judged = judge.screen(grown)
+    assert judge.meets(judged)
+    trimmed = _trim(judge, judged, first=1)
+    assert trimmed.config.node_pool.count(1) == 2 and trimmed.config.added == 2
+    assert judge.meets(trimmed) and not judge.meets(judge.screen(replace(trimmed.config, node_pool=(0, 0, 0, 1))))
