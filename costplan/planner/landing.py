@@ -138,19 +138,31 @@ class Landed:
         scheduling is unchanged, and the autoscaler still grows their own pools first."""
         pool_types = self.pool_rows["type_row"].astype(int).tolist()
         allowed = [list(pools) for pools in self.allowed]
+        listed = [set(pools) for pools in self.allowed]  # for the membership tests (10,000s of pools)
+        of_type: dict[int, list[int]] = {}
+        for p, k in enumerate(pool_types):
+            of_type.setdefault(k, []).append(p)
         base = np.bincount(self.layout.types, minlength=len(pool_types)).tolist()
         fill = [0] * len(pool_types)
         rows = np.empty(len(layout.types), dtype=np.int64)
-        for n, t in enumerate(layout.types):
-            hosted = [int(s) for s in np.flatnonzero(layout.counts[:, n])]
-            mine = [p for p, k in enumerate(pool_types) if k == int(t) and all(p in allowed[s] for s in hosted)]
+        node_of, service_of = np.nonzero(layout.counts.T)  # the services on each node, by node
+        bounds = np.searchsorted(node_of, np.arange(len(layout.types) + 1))
+        for n, t in enumerate(layout.types.tolist()):
+            hosted = service_of[bounds[n] : bounds[n + 1]].tolist()
+            if hosted:
+                common = set.intersection(*(listed[s] for s in hosted))
+                mine = [p for p in of_type.get(t, []) if p in common]
+            else:
+                mine = list(of_type.get(t, []))
             if not mine:
-                pool_types.append(int(t))
+                pool_types.append(t)
                 base.append(0)
                 fill.append(0)
                 mine = [len(pool_types) - 1]
+                of_type.setdefault(t, []).append(mine[0])
                 for s in hosted:
                     allowed[s].append(mine[0])
+                    listed[s].add(mine[0])
             room = next((p for p in mine if fill[p] < base[p]), mine[0])
             fill[room] += 1
             rows[n] = room
@@ -392,7 +404,10 @@ def _candidates(
         out.append(replace(per_node, order=_default_order(types, specs, per_node)))
     more = []
     for config in out:
-        fewest = tuple(sorted(config.order, key=lambda s: (len(_nodes_of(config, s)), config.order.index(s))))
+        at = {s: i for i, s in enumerate(config.order)}
+        size = np.bincount(np.asarray(config.node_pool, dtype=np.int64), minlength=len(config.pool_types))
+        spans = [int(size[list(pools)].sum()) for pools in config.allowed]  # each service's nodes
+        fewest = tuple(sorted(config.order, key=lambda s: (spans[s], at[s])))
         if fewest != config.order:
             more.append(replace(config, label=config.label + ", fewest nodes first", order=fewest))
     return out + more
@@ -411,11 +426,6 @@ def _canonical(config: _Config, names: dict[int, str]) -> _Config:
         node_pool=tuple(new[config.node_pool[n]] for n in nodes),
         allowed=tuple(tuple(new[p] for p in pools_of) for pools_of in config.allowed),
     )
-
-
-def _nodes_of(config: _Config, s: int) -> list[int]:
-    mine = set(config.allowed[s])
-    return [n for n, p in enumerate(config.node_pool) if p in mine]
 
 
 def _default_order(types: pd.DataFrame, specs: Sequence[ServiceSpec], config: _Config) -> tuple[int, ...]:
