@@ -305,7 +305,7 @@ def land(
         if len(layout.types) <= MAX_NODES:
             pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
         else:  # too many nodes for the search: the packing's own lists, wide services last (they grow)
-            pinned = pin_lists(types, specs, layout, wide=wide(layout), seed=options.landing_seed, iterations=0)
+            pinned = pin_lists(types, specs, layout, wide=wide(layout))
         if pinned is not None:
             screened.append(judge.screen(_pinned(types, pinned)))
             found += [screened[-1]] if judge.meets(screened[-1]) else []

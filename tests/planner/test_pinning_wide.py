@@ -56,7 +56,7 @@ def test_pinned_lists_with_a_wide_service_land_on_every_run_of_the_nomad_model()
     counts[2, 15:18] = 1
     layout = Layout(np.zeros(20, dtype=np.int64), counts)
     assert wide(layout) == {0}
-    pinned = pin_lists(types, specs, layout, wide={0}, seed=0, iterations=0)
+    pinned = pin_lists(types, specs, layout, wide={0})
     assert pinned.order[-1] == 0 and pinned.replay.lands and not pinned.replay.ties
     config = _pinned(types, pinned)
     cluster = _cluster(types, specs, config)
