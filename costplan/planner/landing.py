@@ -50,11 +50,10 @@ from costplan.planner.assemble import part_names
 from costplan.planner.capacity import eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
-from costplan.planner.pinning import MAX_NODES, Pinned, pin, pin_lists, wide
+from costplan.planner.pinning import MAX_NODES, Pinned, pin
 from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
-PINNED = "pinned"  # the label of pinned candidates
 FAILED_SHOWN = 10  # services named in an error; the rest are counted
 
 FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
@@ -92,6 +91,7 @@ class _Config:
     allowed: tuple[tuple[int, ...], ...]  # per service, the pools it may use, in list order
     order: tuple[int, ...]  # service indexes in submission order
     added: int = 0  # nodes added by the stage
+    pinned: bool = False  # pool lists from pinning.py (fewest random choices: grown first)
 
     def with_node(self, pool: int) -> _Config:
         return replace(self, node_pool=(*self.node_pool, pool), added=self.added + 1)
@@ -301,15 +301,12 @@ def land(
             break
     found = [j for j in screened if judge.meets(j)]
     if not found and options.max_pools is None and judge.time_left():  # pinned pool lists (pinning.py)
-        if len(layout.types) <= MAX_NODES:
-            pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
-        else:  # too many nodes for the search: the packing's own lists, wide services last (they grow)
-            pinned = pin_lists(types, specs, layout, wide=wide(layout))
+        pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
         if pinned is not None:
             screened.append(judge.screen(_pinned(types, pinned)))
             found += [screened[-1]] if judge.meets(screened[-1]) else []
     # The most promising grows first: the most landing runs, then pinned lists (fewest random choices).
-    ranked = sorted(screened, key=lambda j: (-j.landing.probability, not j.config.label.startswith(PINNED), j.cost))
+    ranked = sorted(screened, key=lambda j: (-j.landing.probability, not j.config.pinned, j.cost))
     at_packing = any(j.cost == packing_cost for j in found)  # nothing cheaper to look for
     for start in ranked[:1] if not found else []:  # the most promising grows first
         found += [] if (grown := _grow(judge, start)) is None else [grown]
@@ -443,8 +440,8 @@ def _pinned(types: pd.DataFrame, pinned: Pinned) -> _Config:
     node_pool = [keys.setdefault((t, frozenset(listing[n])), len(keys)) for n, t in enumerate(pinned.node_types)]
     pool_types = tuple(t for t, _ in keys)
     allowed = tuple(tuple(dict.fromkeys(node_pool[n] for n in nodes)) for nodes in pinned.allowed)
-    label = PINNED + (f" + {pinned.extra} node" if pinned.extra else "")
-    return _Config(label, pool_types, tuple(node_pool), allowed, pinned.order, added=pinned.extra)
+    label = "pinned" + (f" + {pinned.extra} node" if pinned.extra else "")
+    return _Config(label, pool_types, tuple(node_pool), allowed, pinned.order, added=pinned.extra, pinned=True)
 
 
 def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
@@ -510,6 +507,8 @@ class _Judge:
         self.demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
         self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
         self.price = types["price_units"].to_numpy(dtype=np.int64)
+        self.cpu = np.asarray([s.cpu_mhz for s in specs], dtype=np.float64)  # per replica
+        self.mem = np.asarray([s.memory_mb for s in specs], dtype=np.float64)
         self.timings: list[tuple[int, float]] = []  # (runs, seconds) of each estimate
         self.trail: list[dict[str, Any]] = []
 
@@ -544,28 +543,20 @@ class _Judge:
     def failures(self, judged: _Judged, s: int) -> int:
         return judged.landing.failures.get(self.specs[s].name, 0)
 
-    def overflow_type(self, missing: npt.NDArray[np.float64], failing: Sequence[int]) -> int | None:
-        """The node type with the least price per covered share of the unplaced CPU and memory,
-        among those every failing service may use."""
-        cpu = np.asarray([self.specs[s].cpu_mhz for s in range(len(self.specs))], dtype=np.float64)
-        mem = np.asarray([self.specs[s].memory_mb for s in range(len(self.specs))], dtype=np.float64)
-        need_cpu, need_mem = max(float(missing @ cpu), 1.0), max(float(missing @ mem), 1.0)
+    def overflow(self, missing: npt.NDArray[np.float64], failing: Sequence[int]) -> tuple[int, int] | None:
+        """(node type, nodes) for one growth round: the type with the least price per covered share
+        of the unplaced CPU and memory among those every failing service may use, and as many of
+        its nodes as those replicas need, at least one (large plans leave hundreds unplaced: one
+        node a round was 36 rounds, 43 s, on large-0)."""
+        need_cpu, need_mem = max(float(missing @ self.cpu), 1.0), max(float(missing @ self.mem), 1.0)
         cap_cpu = self.types["cpu_mhz"].to_numpy(dtype=np.float64)
         cap_mem = self.types["memory_mb"].to_numpy(dtype=np.float64)
         ok = np.logical_and.reduce([eligible_types(self.types, self.specs[s]) for s in failing])
         if not ok.any():
             return None
         cover = np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem))
-        score = np.where(ok, self.price / np.maximum(cover, 1e-9), np.inf)
-        return int(np.argmin(score))
-
-    def nodes_for(self, missing: npt.NDArray[np.float64], t: int) -> int:
-        """Nodes of type t for one growth round: what the replicas left unplaced need, at least one
-        (large plans leave hundreds unplaced: one node a round was 36 rounds, 43 s, on large-0)."""
-        need_cpu = float(missing @ np.asarray([s.cpu_mhz for s in self.specs], dtype=np.float64))
-        need_mem = float(missing @ np.asarray([s.memory_mb for s in self.specs], dtype=np.float64))
-        nodes = max(need_cpu / float(self.types.at[t, "cpu_mhz"]), need_mem / float(self.types.at[t, "memory_mb"]))
-        return max(1, int(nodes))
+        t = int(np.argmin(np.where(ok, self.price / np.maximum(cover, 1e-9), np.inf)))
+        return t, max(1, int(max(need_cpu / cap_cpu[t], need_mem / cap_mem[t])))
 
     def meets(self, judged: _Judged) -> bool:
         return judged.landing.probability >= self.options.landing
@@ -632,14 +623,18 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
                 return None
             grown = config.with_node(fits[0])
         else:
-            t = judge.overflow_type(boost * missing / max(failed_runs, 1), failing)
-            if t is None:
+            overflow = judge.overflow(boost * missing / max(failed_runs, 1), failing)
+            if overflow is None:
                 return None
-            pool = len(config.pool_types)
+            (t, k), pool = overflow, len(config.pool_types)
             allowed = tuple((*pools, pool) if s in failing else pools for s, pools in enumerate(config.allowed))
-            grown = replace(config, pool_types=(*config.pool_types, t), allowed=allowed)
-            for _ in range(judge.nodes_for(boost * missing / max(failed_runs, 1), t)):
-                grown = grown.with_node(pool)
+            grown = replace(
+                config,
+                pool_types=(*config.pool_types, t),
+                node_pool=(*config.node_pool, *[pool] * k),
+                allowed=allowed,
+                added=config.added + k,
+            )
         current = judge.screen(replace(grown, label=f"{start.config.label} + overflow nodes"))
     return None
 
@@ -652,8 +647,8 @@ def _trim(judge: _Judge, grown: _Judged, first: int) -> _Judged:
     for pool in range(first, len(grown.config.pool_types)):
         k = current.config.node_pool.count(pool) // 2
         while k >= 1 and judge.time_left():
-            nodes = [n for n, p in enumerate(current.config.node_pool) if p == pool][-k:]
-            node_pool = tuple(p for n, p in enumerate(current.config.node_pool) if n not in set(nodes))
+            out = set([n for n, p in enumerate(current.config.node_pool) if p == pool][-k:])
+            node_pool = tuple(p for n, p in enumerate(current.config.node_pool) if n not in out)
             trial = judge.screen(replace(current.config, node_pool=node_pool, added=current.config.added - k))
             if judge.meets(trial):
                 current = trial

@@ -8,8 +8,9 @@ import numpy as np
 
 from costplan.planner import scheduler
 from costplan.planner.capacity import CapacityModel, node_types
-from costplan.planner.landing import _cluster, _pinned
+from costplan.planner.landing import _cluster, _Config, _Judge, _pinned, _trim
 from costplan.planner.layout import Layout
+from costplan.planner.options import PlanOptions
 from costplan.planner.pinning import pin_lists, replay, wide
 from tests.planner.conftest import catalogue, service
 
@@ -69,9 +70,6 @@ def test_pinned_lists_with_a_wide_service_land_on_every_run_of_the_nomad_model()
 def test_overflow_nodes_beyond_what_landing_needs_are_trimmed() -> None:
     """Ten 2000 MHz replicas need five 4000 MHz nodes: three planned plus six overflow land; trimming
     keeps two of the overflow nodes (fewer fail the screening)."""
-    from costplan.planner.landing import _Config, _Judge, _trim
-    from costplan.planner.options import PlanOptions
-
     types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
     types = types.assign(cpu_mhz=4000, memory_mb=8192)
     specs = [service("x", 10, 2000, 1024)]
