@@ -92,6 +92,7 @@ class _Config:
     order: tuple[int, ...]  # service indexes in submission order
     added: int = 0  # nodes added by the stage
     pinned: bool = False  # pool lists from pinning.py (fewest random choices: grown first)
+    overflow: tuple[int, ...] = ()  # pools the growth rounds added (the ones `_trim` may shrink)
 
     def with_node(self, pool: int) -> _Config:
         return replace(self, node_pool=(*self.node_pool, pool), added=self.added + 1)
@@ -421,6 +422,7 @@ def _canonical(config: _Config, names: dict[int, str]) -> _Config:
         pool_types=tuple(config.pool_types[p] for p in pools),
         node_pool=tuple(new[config.node_pool[n]] for n in nodes),
         allowed=tuple(tuple(new[p] for p in pools_of) for pools_of in config.allowed),
+        overflow=tuple(new[p] for p in config.overflow),
     )
 
 
@@ -593,7 +595,7 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
     current, boost, last = start, 1.0, -1.0
     for _ in range(int(judge.demand.sum())):
         if judge.meets(current):
-            return _trim(judge, current, len(start.config.pool_types))
+            return _trim(judge, current)
         if not judge.time_left():
             return None
         # Little progress from the last node: cover twice as much with the next (fewer rounds).
@@ -634,17 +636,19 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
                 node_pool=(*config.node_pool, *[pool] * k),
                 allowed=allowed,
                 added=config.added + k,
+                overflow=(*config.overflow, pool),
             )
         current = judge.screen(replace(grown, label=f"{start.config.label} + overflow nodes"))
     return None
 
 
-def _trim(judge: _Judge, grown: _Judged, first: int) -> _Judged:
+def _trim(judge: _Judge, grown: _Judged) -> _Judged:
     """Fewer overflow nodes while the screening still meets the target (growth rounds add what the
-    unplaced replicas need, which can be more than landing takes): per overflow pool, from pool
-    `first` on, half of its nodes out, then a quarter, and so on, while time is left."""
+    unplaced replicas need, which can be more than landing takes): per overflow pool, half of its
+    nodes out, then a quarter, and so on, while time is left. (Screening lists pools in name order,
+    so the overflow pools are the config's record, not the last indexes.)"""
     current = grown
-    for pool in range(first, len(grown.config.pool_types)):
+    for pool in grown.config.overflow:
         k = current.config.node_pool.count(pool) // 2
         while k >= 1 and judge.time_left():
             out = set([n for n, p in enumerate(current.config.node_pool) if p == pool][-k:])

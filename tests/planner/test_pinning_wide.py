@@ -74,9 +74,24 @@ def test_overflow_nodes_beyond_what_landing_needs_are_trimmed() -> None:
     types = types.assign(cpu_mhz=4000, memory_mb=8192)
     specs = [service("x", 10, 2000, 1024)]
     judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=float("inf"), names={0: "p-n4"})
-    grown = _Config("grown", (0, 0), (0, 0, 0) + (1,) * 6, ((0, 1),), (0,), added=6)
+    grown = _Config("grown", (0, 0), (0, 0, 0) + (1,) * 6, ((0, 1),), (0,), added=6, overflow=(1,))
     judged = judge.screen(grown)
     assert judge.meets(judged)
-    trimmed = _trim(judge, judged, first=1)
+    trimmed = _trim(judge, judged)
     assert trimmed.config.node_pool.count(1) == 2 and trimmed.config.added == 2
     assert judge.meets(trimmed) and not judge.meets(judge.screen(replace(trimmed.config, node_pool=(0, 0, 0, 1))))
+
+
+def test_trimming_takes_overflow_nodes_only_when_pool_names_reorder_the_pools() -> None:
+    """The screening lists pools in name order; an overflow pool whose name sorts first must still be
+    the one trimmed (the planned pool keeps its three nodes)."""
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0), ("P", "m4", 4, 8, 100.0)]), CapacityModel())
+    types = types.assign(cpu_mhz=4000, memory_mb=8192)
+    specs = [service("x", 10, 2000, 1024)]
+    names = {0: "z-planned", 1: "a-overflow"}
+    judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=float("inf"), names=names)
+    grown = _Config("grown", (0, 1), (0, 0, 0) + (1,) * 6, ((0, 1),), (0,), added=6, overflow=(1,))
+    trimmed = _trim(judge, judge.screen(grown))
+    kept = trimmed.config
+    planned = kept.pool_types.index(0)
+    assert kept.node_pool.count(planned) == 3 and len(kept.node_pool) == 5 and kept.added == 2
