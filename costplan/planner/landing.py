@@ -124,6 +124,7 @@ class Landed:
     note: str = ""
     trail: tuple[dict[str, Any], ...] = ()  # the candidates judged, for the assumptions
     uniform_cost: int | None = None  # the uniform-extra-nodes baseline, None: did not land
+    uniform_tried: bool = True  # False: beyond MAX_NODES the stage starts from pinned lists only
     estimate_seconds: float = 0.0  # what one full estimate of this plan takes (measured): the tail's budget
 
     def type_of(self, pool_rows: IntArray) -> IntArray:
@@ -257,7 +258,9 @@ class Landed:
                 plan_units,
                 method="the packing plus one node in every pool per round until the scheduler model lands on "
                 f">= {self.target:.0%} of the screening runs",
-                note=f"did not land within {UNIFORM_ROUNDS} rounds (or the time limit)"
+                note=f"not tried: beyond {MAX_NODES} nodes the stage judges pinned pool lists only"
+                if not self.uniform_tried
+                else f"did not land within {UNIFORM_ROUNDS} rounds (or the time limit)"
                 if self.uniform_cost is None
                 else ("the packing lands as it is" if self.uniform_cost == self.packing_cost else ""),
             )
@@ -295,23 +298,29 @@ def land(
     screened: list[_Judged] = []
     # All at the packing's cost: the first that lands wins.
     candidates = _candidates(types, specs, layout, options.max_pools)
-    # Beyond the pinning search's size the other base candidates rarely land: pinned lists come sooner.
-    for config in candidates[: BASE_CANDIDATES if len(layout.types) <= MAX_NODES else 1]:
+    # Beyond the pinning search's size the base candidates do not land (hundreds of random choices
+    # each) and cost the most to judge (every service on every node): pinned lists come first.
+    big = len(layout.types) > MAX_NODES
+    pinnable = options.max_pools is None
+    for config in candidates[:BASE_CANDIDATES] if not (big and pinnable) else []:
         screened.append(judge.screen(config))
         if judge.meets(screened[-1]) or not judge.time_left():
             break
     found = [j for j in screened if judge.meets(j)]
-    if not found and options.max_pools is None and judge.time_left():  # pinned pool lists (pinning.py)
+    if not found and pinnable and judge.time_left():  # pinned pool lists (pinning.py)
         pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
         if pinned is not None:
             screened.append(judge.screen(_pinned(types, pinned)))
             found += [screened[-1]] if judge.meets(screened[-1]) else []
+    if not screened:  # nothing pinned: the shared pools are the start
+        screened.append(judge.screen(candidates[0]))
+        found += [screened[-1]] if judge.meets(screened[-1]) else []
     # The most promising grows first: the most landing runs, then pinned lists (fewest random choices).
     ranked = sorted(screened, key=lambda j: (-j.landing.probability, not j.config.pinned, j.cost))
     at_packing = any(j.cost == packing_cost for j in found)  # nothing cheaper to look for
     for start in ranked[:1] if not found else []:  # the most promising grows first
         found += [] if (grown := _grow(judge, start)) is None else [grown]
-    for config in candidates[BASE_CANDIDATES:] if not found else []:  # the other submission orders
+    for config in candidates[BASE_CANDIDATES:] if not found and not (big and pinnable) else []:  # other orders
         if not judge.time_left():
             break
         screened.append(judge.screen(config))
@@ -319,7 +328,8 @@ def land(
     for start in ranked[1:2] if judge.time_left() and not at_packing else []:  # the second grows too
         found += [] if (grown := _grow(judge, start)) is None else [grown]
     best = _confirm(judge, found)
-    uniform = _uniform(judge, screened[0])  # the baseline, when time is left; kept if cheaper
+    shared = next((j for j in screened if not j.config.pinned), None)
+    uniform = None if shared is None else _uniform(judge, shared)  # the baseline, when time is left
     if uniform is not None and (best is None or uniform.cost < best.cost):
         best = _confirm(judge, [uniform]) or best
     note = ""
@@ -336,6 +346,7 @@ def land(
     return replace(
         landed,
         uniform_cost=None if uniform is None else uniform.cost,
+        uniform_tried=shared is not None,
         estimate_seconds=judge.timings[-1][1] if judge.timings else 0.0,  # the kept plan's full run
         trail=tuple(judge.trail),
         note="; ".join(x for x in (note, landed.note) if x),

@@ -323,10 +323,11 @@ def batched_schedule(cluster: Cluster, demand: Sequence[int], order: Sequence[in
     for s in order:
         if not demand[s]:
             continue
-        here = np.zeros((2, cluster.n_nodes), dtype=np.int64)
-        lost = scheduler._evaluate(cluster, s, np.full(2, demand[s]), demand[s], state, here, ready, gens)
+        nodes = cluster.nodes_of(s)
+        here = np.zeros((2, len(nodes)), dtype=np.int64)
+        lost = scheduler._evaluate(cluster, s, nodes, np.full(2, demand[s]), demand[s], state, here, len(ready), gens)
         assert lost[0] == lost[1] and np.array_equal(here[0], here[1])
-        placed[s], missing[s] = here[0], lost[0]
+        placed[s, nodes], missing[s] = here[0], lost[0]
     return placed, missing
 
 
