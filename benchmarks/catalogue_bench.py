@@ -124,9 +124,7 @@ def main() -> None:
         whole = end_to_end(server.base_url, key)
     ideal = args.latency * math.ceil(providers / DEFAULT_CONCURRENCY)
     print(f"collection: {providers} providers, {args.latency * 1000:.0f} ms per request (loopback emulator)")
-    print(
-        f"  concurrency {DEFAULT_CONCURRENCY}: {fast:7.3f} s (median of 3; includes the workspaces request)"
-    )
+    print(f"  concurrency {DEFAULT_CONCURRENCY}: {fast:7.3f} s (median of 3; includes the workspaces request)")
     print(f"  concurrency 1: {slow:7.3f} s")
     print(f"  speed-up: {slow / fast:5.1f}x")
     print(

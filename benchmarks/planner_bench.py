@@ -59,9 +59,7 @@ def main() -> None:
         gaps, times = [], []
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             instance = make_instance(size, seed)
-            options = PlanOptions(
-                time_limit=args.time_limit or TIME_LIMITS[size], landing=args.landing
-            )
+            options = PlanOptions(time_limit=args.time_limit or TIME_LIMITS[size], landing=args.landing)
             began = time.perf_counter()
             plan = make_plan(instance.catalogue, instance.services, options)
             seconds = time.perf_counter() - began

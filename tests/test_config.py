@@ -131,8 +131,7 @@ def test_unknown_keys_are_errors_with_the_nearest_key(tmp_path: Path) -> None:
     """A typo is never ignored: `api_ulr` would otherwise silently leave the sandbox in use."""
     path = write_config(
         tmp_path,
-        'api_ulr = "https://api.layerops.io/v1"\n[provision]\nwait_timout = 5\n'
-        '[profiles.staging]\ncurrancy = "USD"\n',
+        'api_ulr = "https://api.layerops.io/v1"\n[provision]\nwait_timout = 5\n[profiles.staging]\ncurrancy = "USD"\n',
     )
     with pytest.raises(ConfigError) as caught:
         Settings.resolve({}, {}, config_path=path)

@@ -32,14 +32,17 @@ def fake_bin(tmp_path: Path, *, uid: int, apt: bool = True, sudo: bool = False, 
     log = tmp_path / "calls.log"
 
     def stub(name: str, body: str) -> None:
-        (bin_dir / name).write_text(f"#!/bin/sh\necho \"{name} $*\" >> {log}\n{body}\n")
+        (bin_dir / name).write_text(f'#!/bin/sh\necho "{name} $*" >> {log}\n{body}\n')
         (bin_dir / name).chmod(0o755)
 
     stub("id", f"echo {uid}")
     if apt:
         # "installing" chromium puts a stand-in browser on PATH, as the real package would
-        stub("apt-get", f'case "$*" in *install*chromium*) printf "#!/bin/sh\\n" > {bin_dir}/chromium; '
-             f"chmod 755 {bin_dir}/chromium;; esac")
+        stub(
+            "apt-get",
+            f'case "$*" in *install*chromium*) printf "#!/bin/sh\\n" > {bin_dir}/chromium; '
+            f"chmod 755 {bin_dir}/chromium;; esac",
+        )
     if sudo:
         stub("sudo", 'shift; "$@"')
     if browser:
@@ -48,9 +51,7 @@ def fake_bin(tmp_path: Path, *, uid: int, apt: bool = True, sudo: bool = False, 
 
 
 def run(bin_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["sh", str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30
-    )
+    return subprocess.run(["sh", str(SCRIPT)], env={"PATH": str(bin_dir)}, capture_output=True, text=True, timeout=30)
 
 
 def calls(tmp_path: Path) -> str:

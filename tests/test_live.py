@@ -25,14 +25,29 @@ def test_reservations_per_replica_from_a_running_service(serve_emulator: Any) ->
     server = serve_emulator(provision_seconds=0)
     with client_for(server) as client:
         client.create_instance_pool(
-            AZURE, {"instanceTypeUuid": B2S, "name": "live-pool", "tags": ["web"], "volumeSize": 0,
-                    "countMin": 2, "countMax": 4, "replaceInstanceDownMinutes": 5, "instanceUnusedMinutes": 10},
+            AZURE,
+            {
+                "instanceTypeUuid": B2S,
+                "name": "live-pool",
+                "tags": ["web"],
+                "volumeSize": 0,
+                "countMin": 2,
+                "countMax": 4,
+                "replaceInstanceDownMinutes": 5,
+                "instanceUnusedMinutes": 10,
+            },
         )
         client.create_docker_service(
             PROD,
-            {"name": "web", "countMin": 2, "countMax": 3, "cpuLimit": 300, "memoryLimitMiB": 256,
-             "dockerConfiguration": {"image": "nginx", "imageVersion": "latest"},
-             "constraints": {"providerUuids": [AZURE], "tags": ["web"]}},
+            {
+                "name": "web",
+                "countMin": 2,
+                "countMax": 3,
+                "cpuLimit": 300,
+                "memoryLimitMiB": 256,
+                "dockerConfiguration": {"image": "nginx", "imageVersion": "latest"},
+                "constraints": {"providerUuids": [AZURE], "tags": ["web"]},
+            },
         )
         specs = services_from_environment(client, PROD)
     web = next(s for s in specs if s.name == "web")

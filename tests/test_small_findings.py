@@ -32,8 +32,11 @@ def test_report_out_in_a_missing_directory_creates_nothing(tmp_path: Path) -> No
 
 def test_per_provider_alternatives_name_the_service_providers() -> None:
     frame = catalogue([("Azure", "b2", 2, 4, 30.0), ("AWS", "t3", 2, 4, 20.0), ("GCP", "e2", 2, 4, 25.0)])
-    plan = make_plan(frame, [service("db", 1, 500, 500, providers=("Azure",)), service("web", 1, 500, 500)],
-                     PlanOptions(time_limit=3))
+    plan = make_plan(
+        frame,
+        [service("db", 1, 500, 500, providers=("Azure",)), service("web", 1, 500, 500)],
+        PlanOptions(time_limit=3),
+    )
     notes = {a.name: a.note for a in plan.alternatives if a.kind == "single_provider"}
     assert "may only run on Azure" in notes["AWS"] and "may only run on Azure" in notes["GCP"]
     assert not any("from provider(s) Azure" in n for n in notes.values())
@@ -51,4 +54,4 @@ def test_plan_report_states_money_units_and_what_utilisation_means() -> None:
 
 
 def test_readme_mentions_the_notebooks_extra() -> None:
-    assert '.[notebooks]' in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ".[notebooks]" in (ROOT / "README.md").read_text(encoding="utf-8")

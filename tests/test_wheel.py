@@ -41,12 +41,19 @@ def test_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(target), "COSTPLAN_DATA_DIR": str(tmp_path / "data")}
     where = subprocess.run(
         [sys.executable, "-c", "import costplan; print(costplan.__file__)"],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert where.stdout.strip().startswith(str(target))
     demo = subprocess.run(
         [sys.executable, "-m", "costplan", "demo", "--out-dir", "out", "--time-limit", "5"],
-        cwd=elsewhere, env=env, capture_output=True, text=True,
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert demo.returncode == 0, demo.stderr
     for report in ("plan.html", "catalogue.html", "status.html"):

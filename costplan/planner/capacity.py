@@ -122,6 +122,19 @@ def eligible_types(types: pd.DataFrame, spec: ServiceSpec) -> npt.NDArray[np.boo
     return ok
 
 
+def eligible_matrix(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> npt.NDArray[np.bool_]:
+    """[S, T] `eligible_types` of every service, computed once per distinct (CPU, memory,
+    providers): 10,000 services share a few dozen."""
+    out = np.zeros((len(specs), len(types)), dtype=bool)
+    seen: dict[tuple[object, ...], npt.NDArray[np.bool_]] = {}
+    for s, spec in enumerate(specs):
+        key = (spec.cpu_mhz, spec.memory_mb, spec.providers)
+        if key not in seen:
+            seen[key] = eligible_types(types, spec)
+        out[s] = seen[key]
+    return out
+
+
 def _lookup(per_provider: Mapping[str, ProviderCapacity], provider: str) -> ProviderCapacity | None:
     if provider in per_provider:
         return per_provider[provider]

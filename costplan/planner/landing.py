@@ -47,7 +47,7 @@ from costplan.errors import PlanningError
 from costplan.models import ServiceSpec
 from costplan.planner import scheduler
 from costplan.planner.assemble import part_names
-from costplan.planner.capacity import eligible_types
+from costplan.planner.capacity import eligible_matrix, eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
 from costplan.planner.pinning import MAX_NODES, Pinned, pin
@@ -384,7 +384,7 @@ def one_pool_per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec], *, m
 def _shared(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout) -> _Config:
     kinds = sorted({int(t) for t in layout.types})
     index = {t: p for p, t in enumerate(kinds)}
-    allowed = tuple(tuple(np.flatnonzero(eligible_types(types, spec)[kinds]).tolist()) for spec in specs)
+    allowed = tuple(tuple(np.flatnonzero(ok[kinds]).tolist()) for ok in eligible_matrix(types, specs))
     config = _Config("shared", tuple(kinds), tuple(index[int(t)] for t in layout.types), allowed, ())
     return replace(config, order=_default_order(types, specs, config))
 
@@ -465,10 +465,10 @@ def _per_service(types: pd.DataFrame, specs: Sequence[ServiceSpec]) -> _Config:
     pool_types: list[int] = []
     node_pool: list[int] = []
     allowed: list[tuple[int, ...]] = []
-    for spec in specs:
+    for spec, eligible in zip(specs, eligible_matrix(types, specs), strict=True):
         per = np.minimum(cpu // max(spec.cpu_mhz, 1), mem // max(spec.memory_mb, 1))
         per = np.minimum(per, 1) if spec.spread else per
-        ok = eligible_types(types, spec) & (per > 0)
+        ok = eligible & (per > 0)
         if spec.count_min <= 0 or not ok.any():
             allowed.append(())
             continue

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from costplan.models import ServiceSpec
-from costplan.planner.capacity import eligible_types
+from costplan.planner.capacity import eligible_matrix, eligible_types
 from costplan.planner.layout import Layout
 from costplan.planner.scheduler import MAX_FIT, limit
 
@@ -46,6 +46,7 @@ RESTARTS = 6  # restarts per set of nodes
 EXTRA_TYPES = 3  # node types tried for the one extra node
 MAX_NODES = 200  # larger plans get `pin_lists`, without the search (a replay costs 12-20 ms at 557 nodes)
 TIE = 1e-9  # scores closer than this are a tie (the platform's shuffle breaks it)
+OVERFLOW_ROUNDS = 4  # `pin_lists`: rounds of overflow nodes for what the replay leaves unplaced
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,18 @@ class _Search:
         specs: Sequence[ServiceSpec],
         node_types: Sequence[int],
         wide: frozenset[int] = frozenset(),
+        *,
+        moves: bool = True,
     ) -> None:
+        """`moves`: the search will move services to other nodes, so it needs every node each may
+        use (`fits`: services x nodes entries, the bulk of the memory beyond MAX_NODES)."""
         self.specs, self.node_types, self.wide = specs, list(node_types), wide
         self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types].tolist()
         self.limit = limit(len(self.node_types))
-        self.fits = [search_fits(types, spec, self.node_types) if spec.count_min > 0 else [] for spec in specs]
+        self.fits = [
+            search_fits(types, spec, self.node_types) if moves and spec.count_min > 0 else [] for spec in specs
+        ]
         big_cpu, big_mem = max(self.cap_cpu), max(self.cap_mem)
         self.weight = [s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs]
 
@@ -303,11 +310,69 @@ def pin_lists(
     docstring). No search (measured at 557 nodes: 2,000 iterations took 30 s and still left
     hundreds of replicas unplaced); the replay may leave some unplaced: the caller's estimate judges."""
     apart = frozenset(wide)
-    search = _Search(types, specs, [int(t) for t in layout.types], apart)
+    node_types = [int(t) for t in layout.types]
+    search = _Search(types, specs, node_types, apart, moves=False)
     allowed = _packed_lists(specs, layout, search.limit, apart)
     order = _first_order(specs, allowed, apart, (max(search.cap_cpu), max(search.cap_mem)))
     _, done = search.judge(allowed, order)
+    for _ in range(OVERFLOW_ROUNDS):  # the replicas the replay leaves unplaced get overflow nodes
+        if done.lands:
+            break
+        overflow = _overflow_nodes(types, specs, done)
+        lists = [list(a) for a in allowed]
+        for i, (_, hosted) in enumerate(overflow):
+            for s in hosted:
+                lists[s].append(len(node_types) + i)
+        grown = _Search(types, specs, node_types + [t for t, _ in overflow], apart, moves=False)
+        _, again = grown.judge(lists, order)
+        if sum(again.missing) >= sum(done.missing):
+            break
+        node_types, search, allowed, done = grown.node_types, grown, lists, again
     return _result(types, specs, search, allowed, order, done, len(layout.types))
+
+
+def _overflow_nodes(types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Replay) -> list[tuple[int, set[int]]]:
+    """New nodes (type, services listing it) for the replicas the replay left unplaced: first fit,
+    largest replicas first, spread services one per node; a node is opened of the type with the least
+    price per share of all the unplaced CPU and memory it covers (as the growth rounds choose)."""
+    failing = [s for s, k in enumerate(done.missing) if k]
+    cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)
+    cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)
+    price = types["price_units"].to_numpy(dtype=np.float64)
+    need_cpu = max(sum(done.missing[s] * specs[s].cpu_mhz for s in failing), 1)
+    need_mem = max(sum(done.missing[s] * specs[s].memory_mb for s in failing), 1)
+    per_share = price / np.maximum(np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem)), 1e-9)
+    eligible = dict(zip(failing, eligible_matrix(types, [specs[s] for s in failing]), strict=True))
+    big_cpu, big_mem = int(cap_cpu.max()), int(cap_mem.max())
+    size = {s: specs[s].cpu_mhz / big_cpu + specs[s].memory_mb / big_mem for s in failing}
+    nodes: list[tuple[int, set[int]]] = []
+    free: list[list[int]] = []
+    for s in sorted(failing, key=lambda s: (-size[s], s)):
+        spec = specs[s]
+        for _ in range(done.missing[s]):
+            spot = next(
+                (
+                    i
+                    for i, (t, hosted) in enumerate(nodes)
+                    if eligible[s][t]
+                    and free[i][0] >= spec.cpu_mhz
+                    and free[i][1] >= spec.memory_mb
+                    and not (spec.spread and s in hosted)
+                ),
+                None,
+            )
+            if spot is None:
+                fits = eligible[s] & (cap_cpu >= spec.cpu_mhz) & (cap_mem >= spec.memory_mb)
+                if not fits.any():
+                    break
+                t = int(np.argmin(np.where(fits, per_share, np.inf)))
+                nodes.append((t, set()))
+                free.append([int(cap_cpu[t]), int(cap_mem[t])])
+                spot = len(nodes) - 1
+            nodes[spot][1].add(s)
+            free[spot][0] -= spec.cpu_mhz
+            free[spot][1] -= spec.memory_mb
+    return nodes
 
 
 def _packed_lists(

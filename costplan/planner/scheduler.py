@@ -69,6 +69,7 @@ MAX_SKIP = 3  # stack.go maxSkip
 SKIP_THRESHOLD = 0.0  # stack.go skipScoreThreshold
 MAX_FIT = 18.0  # rank.go binPackingMaxFitScore
 _NO_NODES = np.zeros(0, dtype=np.int64)
+SHUFFLE_BLOCK = 4096  # uniform keys a run draws at a time (`Shuffles`)
 CONFIDENCE = 0.95
 BEST_FIT_METHOD = (
     "the scheduler model's deterministic best-fit mode: services in submission order, each restricted to its "
@@ -413,7 +414,7 @@ def _evaluate(
     state: _State,
     here: IntArray,
     n_ready: int,
-    gens: Sequence[np.random.Generator] | None,
+    shuffles: Shuffles | None,
 ) -> IntArray:
     """One evaluation of service s in every run (`want[r]` replicas) on `nodes` (its eligible ready
     nodes, ascending); updates `state` ([R, N]) and `here` ([R, len(nodes)] replicas of s on those
@@ -427,17 +428,39 @@ def _evaluate(
     distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
     caps = _Caps(cluster.cap_cpu[nodes], cluster.cap_mem[nodes])
     local = _State(state.free_cpu[:, nodes], state.free_mem[:, nodes])
-    if gens is None:
+    if shuffles is None:
         _best_fit(caps, np.arange(len(nodes)), want, desired, c, m, distinct, local, here, missing)
-    elif len(gens) == 1:  # one run: walk it node by node (numpy pays off over many runs)
-        walk = gens[0].permutation(len(nodes))
+    elif runs == 1:  # one run: walk it node by node (numpy pays off over many runs)
+        walk = shuffles.walks(len(nodes))[0]
         missing[0] = _walk_one(caps, walk, limit(n_ready), int(want[0]), desired, c, m, distinct, local, here)
     else:
-        walk = np.stack([g.permutation(len(nodes)) for g in gens])
+        walk = shuffles.walks(len(nodes))
         _nomad(caps, walk, limit(n_ready), want, desired, c, m, distinct, local, here, missing)
     state.free_cpu[:, nodes] = local.free_cpu
     state.free_mem[:, nodes] = local.free_mem
     return missing
+
+
+class Shuffles:
+    """Each run's shuffles, from its own generator: an evaluation's walk over E nodes is the order
+    of E uniform keys. Keys are drawn in blocks (one generator call per run and block, not per
+    evaluation: 10,000 services x 200 runs were 2 million calls), the same blocks however many runs
+    share the batch, so run r draws the same walks alone (`schedule`) as among others (`estimate`)."""
+
+    def __init__(self, gens: Sequence[np.random.Generator]) -> None:
+        self.gens = gens
+        self.keys = np.zeros((len(gens), 0))
+        self.at = 0
+
+    def walks(self, size: int) -> IntArray:
+        """[R, size] one shuffle of positions 0..size-1 per run."""
+        if self.at + size > self.keys.shape[1]:
+            fresh = np.stack([g.random(max(SHUFFLE_BLOCK, size)) for g in self.gens])
+            self.keys, self.at = np.hstack([self.keys[:, self.at :], fresh]), 0
+        keys = self.keys[:, self.at : self.at + size]
+        self.at += size
+        out: IntArray = np.argsort(keys, axis=1, kind="stable")
+        return out
 
 
 @dataclass(frozen=True)
@@ -728,6 +751,7 @@ def schedule(
     placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
     missing = np.zeros(cluster.n_services, dtype=np.int64)
     n_ready = int(up.sum())
+    shuffles = None if rng is None else Shuffles([rng])
     for s in order:
         if want[s] <= 0:
             continue
@@ -735,8 +759,7 @@ def schedule(
         nodes = nodes if ready is None else nodes[up[nodes]]
         before = np.zeros(len(nodes), dtype=np.int64) if present is None else present[s, nodes]
         here = before[None, :].copy()
-        gens = None if rng is None else [rng]
-        missing[s] = _evaluate(cluster, s, nodes, want[s : s + 1], int(count[s]), state, here, n_ready, gens)[0]
+        missing[s] = _evaluate(cluster, s, nodes, want[s : s + 1], int(count[s]), state, here, n_ready, shuffles)[0]
         placed[s, nodes] = here[0] - before
     return Outcome(placed=placed, missing=missing, names=cluster.names)
 
@@ -874,7 +897,10 @@ def estimate(
     want = np.asarray(demand, dtype=np.int64)
     width = runs if mode == "nomad" else 1
     gens = [np.random.default_rng([seed, r]) for r in range(runs)] if mode == "nomad" else None
-    state = _State(np.repeat(cluster.cap_cpu[None, :], width, axis=0), np.repeat(cluster.cap_mem[None, :], width, axis=0))
+    shuffles = None if gens is None else Shuffles(gens)
+    state = _State(
+        np.repeat(cluster.cap_cpu[None, :], width, axis=0), np.repeat(cluster.cap_mem[None, :], width, axis=0)
+    )
     missing = np.zeros((width, cluster.n_services), dtype=np.int64)
     kept: dict[int, BoolArray] = {}
     held: dict[int, IntArray] = {}  # service -> [width, N] its replicas per node, when some run failed it
@@ -883,7 +909,9 @@ def estimate(
             continue
         nodes = cluster.nodes_of(s)
         here = np.zeros((width, len(nodes)), dtype=np.int64)
-        missing[:, s] = _evaluate(cluster, s, nodes, np.full(width, want[s]), int(want[s]), state, here, cluster.n_nodes, gens)
+        missing[:, s] = _evaluate(
+            cluster, s, nodes, np.full(width, want[s]), int(want[s]), state, here, cluster.n_nodes, shuffles
+        )
         if cluster.spread[s]:
             kept[s] = here.max(axis=1, initial=0) <= 1
         if missing[:, s].any():
@@ -905,7 +933,7 @@ def estimate(
             {s: h[r] for s, h in held.items()},
             state,
             r,
-            None if gens is None else gens[r],
+            None if gens is None else Shuffles([gens[r]]),
         )
         extra[r] = len(grown)
         cost[r] = sum(cluster.pools[p].price_units for p in grown)
@@ -939,7 +967,7 @@ def _autoscale(
     held: dict[int, IntArray],
     state: _State,
     r: int,
-    rng: np.random.Generator | None,
+    rng: Shuffles | None,
 ) -> tuple[list[int], bool, dict[int, bool]]:
     """Grow pools for one run's blocked services (module docstring); returns the pools grown (one
     entry per node), whether some replica still does not land, and the spread kept per blocked service."""
@@ -979,8 +1007,9 @@ def _autoscale(
             one = _State(free_cpu[None, :], free_mem[None, :])
             nodes = current.nodes_of(s)
             here = here_of[s][None, nodes]
-            gens = None if rng is None else [rng]
-            left = int(_evaluate(current, s, nodes, np.asarray([left]), int(demand[s]), one, here, current.n_nodes, gens)[0])
+            left = int(
+                _evaluate(current, s, nodes, np.asarray([left]), int(demand[s]), one, here, current.n_nodes, rng)[0]
+            )
             free_cpu, free_mem = one.free_cpu[0], one.free_mem[0]
             here_of[s][nodes] = here[0]
         if cluster.spread[s]:

@@ -62,9 +62,7 @@ def connect(serve_emulator, example_key, sleeps):
 
     def make(*, key: str = example_key, timeout: float = 10.0, max_retries: int = 3, **config: Any) -> Client:
         emulator = serve_emulator(provision_seconds=0, **config)
-        settings = Settings(
-            api_url=emulator.base_url, api_key=Secret(key), timeout=timeout, max_retries=max_retries
-        )
+        settings = Settings(api_url=emulator.base_url, api_key=Secret(key), timeout=timeout, max_retries=max_retries)
         client = Client.from_settings(settings, sleep=sleeps.append)
         clients.append(client)
         return client

@@ -365,9 +365,7 @@ def test_lists_wrapped_in_an_object_are_unwrapped(make_client, wrapper):
 
 def test_unknown_fields_are_tolerated_and_kept(make_client):
     def extra(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200, json={**POOL_JSON, "brandNewField": {"nested": [1, 2]}, "status": "WHATEVER"}
-        )
+        return httpx.Response(200, json={**POOL_JSON, "brandNewField": {"nested": [1, 2]}, "status": "WHATEVER"})
 
     pool = make_client(extra).get_instance_pool(POOL)
 
@@ -420,9 +418,7 @@ def test_environment_calls_return_typed_results(make_client):
     assert client.delete_environment(ENV) is None
 
 
-@pytest.mark.parametrize(
-    ("kind", "uuid"), [("environments", ENV), ("services", SERVICE), ("instancePools", POOL)]
-)
+@pytest.mark.parametrize(("kind", "uuid"), [("environments", ENV), ("services", SERVICE), ("instancePools", POOL)])
 def test_events_come_back_as_raw_dicts(make_client, kind, uuid):
     assert make_client(api).list_events(kind, uuid) == EVENTS
 

@@ -29,9 +29,7 @@ def unauthorized(request: httpx.Request) -> httpx.Response:
 
 
 def forbidden(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(
-        403, json={"statusCode": 403, "message": "Forbidden resource", "error": "Forbidden"}
-    )
+    return httpx.Response(403, json={"statusCode": 403, "message": "Forbidden resource", "error": "Forbidden"})
 
 
 def not_found(request: httpx.Request) -> httpx.Response:
@@ -146,8 +144,7 @@ def test_404_names_the_path_and_keeps_the_request_id(make_client):
 
     exc = caught.value
     assert (
-        str(exc)
-        == f"GET /instancePools/{POOL} failed with 404 Not Found: Instance pool not found (request id req-42)"
+        str(exc) == f"GET /instancePools/{POOL} failed with 404 Not Found: Instance pool not found (request id req-42)"
     )
     assert exc.request_id == "req-42"
     assert exc.body == {"statusCode": 404, "message": "Instance pool not found"}
@@ -155,9 +152,7 @@ def test_404_names_the_path_and_keeps_the_request_id(make_client):
 
 
 def test_404_without_a_body_still_reads_as_a_sentence(make_client):
-    with pytest.raises(
-        NotFoundError, match=r"failed with 404 Not Found: no such resource, or this key cannot see it$"
-    ):
+    with pytest.raises(NotFoundError, match=r"failed with 404 Not Found: no such resource, or this key cannot see it$"):
         make_client(not_found_empty).get_service("nope")
 
 
@@ -193,8 +188,7 @@ def test_the_message_counts_attempts_when_retries_ran_out(make_client):
         make_client(unavailable).list_instance_types("abc")
 
     assert str(caught.value) == (
-        "GET /providers/abc/instancesTypes failed with 503 Service Unavailable after 5 attempts: "
-        "upstream down"
+        "GET /providers/abc/instancesTypes failed with 503 Service Unavailable after 5 attempts: upstream down"
     )
     assert caught.value.attempts == 5
 
@@ -243,9 +237,7 @@ def test_a_success_that_is_not_json_is_a_response_error(make_client, handler, fr
         (array_instead_of_object, lambda c: c.update_service("s", {}), "should be a JSON object"),
     ],
 )
-def test_a_success_of_the_wrong_shape_is_a_response_error_naming_the_path(
-    make_client, handler, call, fragment
-):
+def test_a_success_of_the_wrong_shape_is_a_response_error_naming_the_path(make_client, handler, call, fragment):
     with pytest.raises(ApiResponseError) as caught:
         call(make_client(handler))
 
@@ -302,16 +294,11 @@ def test_an_unparseable_api_url_is_a_config_error():
 def test_transport_messages_read_as_sentences(make_client):
     with pytest.raises(ApiTransportError) as caught:
         make_client(raise_(httpx.ConnectError), max_retries=2).list_workspaces()
-    assert (
-        str(caught.value)
-        == "GET /workspaces failed after 3 attempts: could not connect to api.layerops.test: boom"
-    )
+    assert str(caught.value) == "GET /workspaces failed after 3 attempts: could not connect to api.layerops.test: boom"
 
     with pytest.raises(ApiTransportError) as caught:
         make_client(raise_(httpx.ReadTimeout), max_retries=0).list_workspaces()
-    assert (
-        str(caught.value) == "GET /workspaces failed: api.layerops.test did not answer in time (read timeout)"
-    )
+    assert str(caught.value) == "GET /workspaces failed: api.layerops.test did not answer in time (read timeout)"
 
 
 def test_rate_limited_after_all_retries(make_client):
@@ -322,7 +309,6 @@ def test_rate_limited_after_all_retries(make_client):
         make_client(always_429, max_retries=2).list_workspaces()
 
     assert str(caught.value) == (
-        "GET /workspaces failed with 429 Too Many Requests after 3 attempts: slow down "
-        "(the server asked to wait 2 s)"
+        "GET /workspaces failed with 429 Too Many Requests after 3 attempts: slow down (the server asked to wait 2 s)"
     )
     assert caught.value.attempts == 3

@@ -68,9 +68,7 @@ def everything_it_shows(exc: BaseException) -> str:
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_the_key_never_appears_in_an_error_or_a_log(
-    make_client, example_key, caplog, handler, error_type, method
-):
+def test_the_key_never_appears_in_an_error_or_a_log(make_client, example_key, caplog, handler, error_type, method):
     secret = example_key.split(":", 1)[1]
     client = make_client(handler, max_retries=1)
 
@@ -136,9 +134,7 @@ def test_from_settings_without_a_key_sends_no_key_header():
         seen.append(request)
         return httpx.Response(200, json=[])
 
-    with Client.from_settings(
-        Settings(api_url="http://127.0.0.1:1/v1"), transport=httpx.MockTransport(handler)
-    ) as c:
+    with Client.from_settings(Settings(api_url="http://127.0.0.1:1/v1"), transport=httpx.MockTransport(handler)) as c:
         c.list_workspaces()
 
     assert "x-api-key" not in seen[0].headers

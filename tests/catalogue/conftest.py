@@ -23,9 +23,7 @@ NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 B2S, DS1 = documented_response("list_instance_types")
 
 
-def instance_type(
-    uuid: str, name: str, vcpus: Any = 2, memory: Any = 8, cost: Any = 1000, **extra: Any
-) -> dict:
+def instance_type(uuid: str, name: str, vcpus: Any = 2, memory: Any = 8, cost: Any = 1000, **extra: Any) -> dict:
     """A well-formed instance type (hourly = cost / 10000, monthly = hourly x 720) unless overridden."""
     row = {
         "uuid": uuid,

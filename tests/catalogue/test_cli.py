@@ -132,9 +132,7 @@ def test_quality_lists_rows_kept_out(run: Any) -> None:
 
 def test_catalogue_of_a_hand_made_file_with_options_after_it(run: Any, tmp_path: Path) -> None:
     path = tmp_path / "what-if.csv"
-    path.write_text(
-        "provider,instance_type,vcpus,memory_gb,monthly_price\nOnPrem,a,2,4,20\nOnPrem,b,8,32,50\n"
-    )
+    path.write_text("provider,instance_type,vcpus,memory_gb,monthly_price\nOnPrem,a,2,4,20\nOnPrem,b,8,32,50\n")
     result = run("catalogue", str(path), "--min-vcpus", "4", "-o", "json")
     assert result.exit_code == 0, result.output
     assert [r["instance_type"] for r in json.loads(result.stdout)["records"]] == ["b"]

@@ -66,8 +66,11 @@ def test_stored_price_is_the_exact_decimal(cost: int, factor: int) -> None:
 
 @pytest.mark.parametrize(
     ("fields", "check"),
-    [({"vCPUs": 10**9}, "bad_vcpus"), ({"memory": 10**9}, "bad_memory"),
-     ({"onDemandCost": 10**30, "monthlyPrice": 720 * 10**30}, "bad_price")],
+    [
+        ({"vCPUs": 10**9}, "bad_vcpus"),
+        ({"memory": 10**9}, "bad_memory"),
+        ({"onDemandCost": 10**30, "monthlyPrice": 720 * 10**30}, "bad_price"),
+    ],
 )
 def test_rows_beyond_any_machine_or_price_are_kept_out(fields: dict[str, int], check: str) -> None:
     """1e9 vCPUs once ran the planner out of memory (exit 70): now a data-quality row."""
@@ -129,9 +132,7 @@ def test_duplicate_uuids_differing_are_all_kept_out() -> None:
 def test_identical_duplicate_keeps_the_first_and_reports_the_copy() -> None:
     frame, quality = build(B2S, DS1, B2S)
     assert frame["instance_type"].tolist() == ["B2s", "DS1 v2"]
-    assert (
-        quality["check"].tolist() == ["duplicate_uuid"] and "first copy is kept" in quality.at[0, "problem"]
-    )
+    assert quality["check"].tolist() == ["duplicate_uuid"] and "first copy is kept" in quality.at[0, "problem"]
 
 
 def test_same_uuid_under_two_providers_is_not_a_duplicate() -> None:
@@ -168,10 +169,7 @@ def test_custom_prices_are_applied_visibly() -> None:
     assert rows.at["B2s", "monthly_price"] == 29.736 and rows.at["B2s", "hourly_price"] == 0.0413
     assert rows.at["B2s", "list_monthly_price"] == 33.984 and rows.at["B2s", "list_hourly_price"] == 0.0472
     assert rows.at["B2s", "price_per_vcpu_month"] == 14.868
-    assert (
-        "12.5 % off list" in rows.at["B2s", "price_note"]
-        and "prices.discounts" in rows.at["B2s", "price_note"]
-    )
+    assert "12.5 % off list" in rows.at["B2s", "price_note"] and "prices.discounts" in rows.at["B2s", "price_note"]
     # Instance-type rule replaces the provider discount.
     assert rows.at["DS1 v2", "monthly_price"] == 50.0 and rows.at["DS1 v2", "hourly_price"] == 0.069444
     assert rows.at["DS1 v2", "list_monthly_price"] == 63.144

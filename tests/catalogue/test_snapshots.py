@@ -45,9 +45,7 @@ def test_default_directory_is_in_the_data_dir(tmp_path: Path, catalogue: Catalog
     assert len(load_catalogue(settings=settings).frame) == len(catalogue.frame)
 
 
-def test_latest_is_by_collection_time_and_same_instant_does_not_overwrite(
-    tmp_path: Path, catalogue: Catalogue
-) -> None:
+def test_latest_is_by_collection_time_and_same_instant_does_not_overwrite(tmp_path: Path, catalogue: Catalogue) -> None:
     newer = Catalogue(catalogue.frame.head(1), collected_at=NOW + timedelta(days=1))
     first = write_snapshot(newer, tmp_path)
     write_snapshot(catalogue, tmp_path)
@@ -196,9 +194,7 @@ def test_load_hand_made_json_with_prices(tmp_path: Path) -> None:
     rows = [{"provider": "OnPrem", "instance_type": "rack", "vcpus": 2, "memory_gb": 4, "monthly_price": 20}]
     path.write_text(json.dumps(rows), encoding="utf-8")
     catalogue = load_catalogue(path, prices={"discounts": {"onprem": 10}})
-    assert (
-        catalogue.frame.at[0, "monthly_price"] == 18.0 and catalogue.frame.at[0, "list_monthly_price"] == 20.0
-    )
+    assert catalogue.frame.at[0, "monthly_price"] == 18.0 and catalogue.frame.at[0, "list_monthly_price"] == 20.0
 
 
 def test_missing_essential_columns_are_named(tmp_path: Path) -> None:
@@ -216,9 +212,7 @@ def test_text_in_a_number_column_names_the_cell(tmp_path: Path) -> None:
         load_catalogue(path)
 
 
-@pytest.mark.parametrize(
-    ("name", "content"), [("x.parquet", b"not parquet"), ("x.json", b"{oops"), ("x.txt", b"")]
-)
+@pytest.mark.parametrize(("name", "content"), [("x.parquet", b"not parquet"), ("x.json", b"{oops"), ("x.txt", b"")])
 def test_unreadable_files_are_input_errors(tmp_path: Path, name: str, content: bytes) -> None:
     path = tmp_path / name
     path.write_bytes(content)

@@ -135,8 +135,9 @@ def test_typos_are_errors_with_the_nearest_key_all_at_once(tmp_path: Path) -> No
 
 
 def test_json_typo_is_an_error_too(tmp_path: Path) -> None:
-    path = write(tmp_path, json.dumps([{"name": "a", "countMin": 1, "cpuMHz": 1, "memoryMb": 1, "Spread": True}]),
-                 "s.json")
+    path = write(
+        tmp_path, json.dumps([{"name": "a", "countMin": 1, "cpuMHz": 1, "memoryMb": 1, "Spread": True}]), "s.json"
+    )
     with pytest.raises(InputError, match="unknown key 'Spread' in service 'a' \\(entry 1\\): did you mean 'spread'"):
         load_services(path)
 

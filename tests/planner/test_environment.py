@@ -42,8 +42,9 @@ def test_among_several_able_environments_one_is_chosen_never_a_mix() -> None:
     frame.loc[frame["instance_type"] == "a2", "monthly_price"] = 10.0
     services = [service("api", 4, 3000, 2000), service("db", 1, 500, 12000)]
     plan = make_plan(frame, services, FAST)
-    environments = set(frame.set_index("instance_type_uuid").loc[[p.instance_type_uuid for p in plan.pools],
-                                                                   "environment_uuid"])
+    environments = set(
+        frame.set_index("instance_type_uuid").loc[[p.instance_type_uuid for p in plan.pools], "environment_uuid"]
+    )
     assert len(environments) == 1 and plan.environment_uuid in environments
     assert "cheapest capacity-price estimate" in plan.assumptions["catalogue"]["environment"]
     given = make_plan(frame, services, PlanOptions(time_limit=3, environment_uuid="env-prod"))

@@ -95,3 +95,21 @@ def test_trimming_takes_overflow_nodes_only_when_pool_names_reorder_the_pools() 
     kept = trimmed.config
     planned = kept.pool_types.index(0)
     assert kept.node_pool.count(planned) == 3 and len(kept.node_pool) == 5 and kept.added == 2
+
+
+def test_replicas_the_replay_leaves_unplaced_get_overflow_nodes_of_the_cheapest_type_per_covered_share() -> None:
+    """A layout that promises three 2000 MHz replicas on a 4000 MHz node: the replay places two, and
+    the third gets an overflow node; of the two types that fit it, the small one covers all that is
+    unplaced for less."""
+    rows = [("P", "n4", 4, 8, 100.0), ("P", "s2", 2, 4, 40.0)]
+    types, _ = node_types(catalogue(rows), CapacityModel())
+    types = types.assign(cpu_mhz=[4000, 2000], memory_mb=[8192, 4096])
+    big = types.index[types["instance_type"] == "n4"][0]
+    small = types.index[types["instance_type"] == "s2"][0]
+    specs = [service("x", 3, 2000, 1024)]
+    layout = Layout(np.asarray([big]), np.asarray([[3]]))
+    before = replay([4000], [8192], specs, [[0]], [0])
+    assert before.missing == (1,)
+    pinned = pin_lists(types, specs, layout, wide=set())
+    assert pinned.replay.lands and pinned.extra == 1
+    assert pinned.node_types == (big, small) and pinned.allowed[0] == (0, 1)

@@ -195,7 +195,7 @@ def test_offset_persists_across_the_replicas_of_one_evaluation() -> None:
     svc = service("svc", 2, 100, 100)
     cluster = one_pool_cluster([svc], [(4000, 4000)] * 4)
     for seed in range(10):
-        walk = np.arange(4)[np.random.default_rng(seed).permutation(4)]
+        walk = scheduler.Shuffles([np.random.default_rng(seed)]).walks(4)[0]
         out = scheduler.schedule(cluster, [2], [0], rng=np.random.default_rng(seed))
         assert sorted(np.flatnonzero(out.placed[0]).tolist()) == sorted([int(walk[0]), int(walk[2])])
 
@@ -313,7 +313,7 @@ def test_vectorised_walk_equals_the_literal_port() -> None:
 
 def batched_schedule(cluster: Cluster, demand: Sequence[int], order: Sequence[int], seed: int) -> tuple[Any, Any]:
     """Run 0 of a vectorised batch of two runs (both seeded alike), as `estimate` evaluates them."""
-    gens = [np.random.default_rng(seed), np.random.default_rng(seed)]
+    gens = scheduler.Shuffles([np.random.default_rng(seed), np.random.default_rng(seed)])
     state = scheduler._State(
         np.repeat(cluster.cap_cpu[None, :], 2, axis=0).copy(), np.repeat(cluster.cap_mem[None, :], 2, axis=0).copy()
     )
@@ -357,12 +357,13 @@ def literal_schedule(
     placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
     missing = np.zeros(cluster.n_services, dtype=np.int64)
     limit = scheduler.limit(cluster.n_nodes)
+    shuffles = scheduler.Shuffles([rng])
     for s in order:
         eligible = np.flatnonzero(cluster.eligible_nodes(s))
         if not demand[s] or not len(eligible):
             missing[s] = demand[s]
             continue
-        walk, offset = eligible[rng.permutation(len(eligible))], 0
+        walk, offset = eligible[shuffles.walks(len(eligible))[0]], 0
         c, m = int(cluster.cpu[s]), int(cluster.mem[s])
         for k in range(demand[s]):
             scores: list[float | None] = []

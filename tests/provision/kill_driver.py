@@ -60,9 +60,7 @@ def main(argv: list[str]) -> int:
         reconcile_delays=reconcile_delays,
         wait=WaiterConfig(delay=0.02, max_delay=0.05, timeout=wait_timeout),
     )
-    result: Any = provisioner.apply(
-        Plan.load(plan_path), os.environ["PLAN_ENVIRONMENT"], with_services=services == "1"
-    )
+    result: Any = provisioner.apply(Plan.load(plan_path), os.environ["PLAN_ENVIRONMENT"], with_services=services == "1")
     print(json.dumps({"ok": result.ok, "requests": transport.sent}))
     return 0 if result.ok else 1
 
