@@ -60,7 +60,7 @@ FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
 BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
 PROGRESS = 0.05  # a landing share gained per node below this doubles what the next node covers
-MISSING_RUNS = 2  # seeded runs that measure what is left unplaced, per growth round
+MISSING_RUNS = 2  # seeded runs tried for the plan's nodes even when the deadline has passed
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
 RESERVE = 1.3  # margin on the measured time of the estimates still to come
@@ -599,8 +599,8 @@ class _Judge:
 
 def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
     """Add nodes where the simulation fails until the target is met: each round, the nodes that the
-    replicas left unplaced need (mean over a few failing seeded runs, CPU and memory; twice as much
-    after a round of little progress; at least one) of the node type that covers them at the least
+    replicas left unplaced need (per service, the most one screening run left; CPU and memory; twice
+    as much after a round of little progress; at least one) of the node type that covers them at the least
     price per covered share, as an overflow pool that the failing services may use (last in their
     lists: the autoscaler grows their own pools first). Then the overflow nodes not needed go."""
     current, boost, last = start, 1.0, -1.0
@@ -613,18 +613,11 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
         boost = boost * 2 if current.landing.probability < last + PROGRESS else 1.0
         last = current.landing.probability
         config = current.config
-        cluster = _cluster(judge.types, judge.specs, config)
-        missing = np.zeros(len(judge.specs))
-        failed_runs = 0
-        for r in range(MISSING_RUNS * 4):  # the first few seeded runs that fail show what is left
-            rng = np.random.default_rng([judge.options.landing_seed, r])
-            left = scheduler.schedule(cluster, judge.demand, config.order, rng=rng).missing
-            failed_runs += int(left.any())
-            missing += left
-            if failed_runs >= MISSING_RUNS:
-                break
+        # What the worst screening run left unplaced, per service: rounds sized by the mean of a
+        # few failing runs added a node or two each and ran out of time on large-0.
+        missing = np.asarray([current.landing.unplaced.get(spec.name, 0) for spec in judge.specs], dtype=np.float64)
         failing = [s for s in range(len(judge.specs)) if missing[s] > 0]
-        if not failing:  # those runs all landed, the screening did not: grow the worst service's pool
+        if not failing:  # nothing recorded as unplaced (a guard): grow the worst service's pool
             failing = [max(range(len(judge.specs)), key=lambda s: judge.failures(current, s))]
             missing[failing[0]] = 1
         cap = judge.options.max_pools
@@ -636,7 +629,7 @@ def _grow(judge: _Judge, start: _Judged) -> _Judged | None:
                 return None
             grown = config.with_node(fits[0])
         else:
-            overflow = judge.overflow(boost * missing / max(failed_runs, 1), failing)
+            overflow = judge.overflow(boost * missing, failing)
             if overflow is None:
                 return None
             (t, k), pool = overflow, len(config.pool_types)

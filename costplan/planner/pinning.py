@@ -334,14 +334,14 @@ def pin_lists(
 def _overflow_nodes(types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Replay) -> list[tuple[int, set[int]]]:
     """New nodes (type, services listing it) for the replicas the replay left unplaced: first fit,
     largest replicas first, spread services one per node; a node is opened of the type with the least
-    price per share of all the unplaced CPU and memory it covers (as the growth rounds choose)."""
+    price per share it covers of the CPU and memory still unplaced (as the growth rounds choose; the
+    last nodes cover what is left, so they are smaller)."""
     failing = [s for s, k in enumerate(done.missing) if k]
     cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)
     cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)
     price = types["price_units"].to_numpy(dtype=np.float64)
-    need_cpu = max(sum(done.missing[s] * specs[s].cpu_mhz for s in failing), 1)
-    need_mem = max(sum(done.missing[s] * specs[s].memory_mb for s in failing), 1)
-    per_share = price / np.maximum(np.minimum(1.0, np.minimum(cap_cpu / need_cpu, cap_mem / need_mem)), 1e-9)
+    need_cpu = sum(done.missing[s] * specs[s].cpu_mhz for s in failing)  # what is still unplaced
+    need_mem = sum(done.missing[s] * specs[s].memory_mb for s in failing)
     eligible = dict(zip(failing, eligible_matrix(types, [specs[s] for s in failing]), strict=True))
     big_cpu, big_mem = int(cap_cpu.max()), int(cap_mem.max())
     size = {s: specs[s].cpu_mhz / big_cpu + specs[s].memory_mb / big_mem for s in failing}
@@ -365,13 +365,15 @@ def _overflow_nodes(types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Rep
                 fits = eligible[s] & (cap_cpu >= spec.cpu_mhz) & (cap_mem >= spec.memory_mb)
                 if not fits.any():
                     break
-                t = int(np.argmin(np.where(fits, per_share, np.inf)))
+                cover = np.minimum(1.0, np.minimum(cap_cpu / max(need_cpu, 1), cap_mem / max(need_mem, 1)))
+                t = int(np.argmin(np.where(fits, price / np.maximum(cover, 1e-9), np.inf)))
                 nodes.append((t, set()))
                 free.append([int(cap_cpu[t]), int(cap_mem[t])])
                 spot = len(nodes) - 1
             nodes[spot][1].add(s)
             free[spot][0] -= spec.cpu_mhz
             free[spot][1] -= spec.memory_mb
+            need_cpu, need_mem = need_cpu - spec.cpu_mhz, need_mem - spec.memory_mb
     return nodes
 
 

@@ -809,6 +809,7 @@ class Landing:
     stuck: int  # runs in which even autoscaling could not land everything
     spread_kept: dict[str, float] = field(default_factory=dict)  # spread service -> share of runs, one per node
     failures: dict[str, int] = field(default_factory=dict)  # service -> runs in which it did not land
+    unplaced: dict[str, int] = field(default_factory=dict)  # service -> most replicas left in one run
 
     @property
     def probability(self) -> float:
@@ -956,6 +957,7 @@ def estimate(
         stuck=int(stuck),
         spread_kept={cluster.names[s]: float(k.mean()) for s, k in sorted(kept.items())},
         failures={cluster.names[s]: int(k) for s in order if (k := int((missing[:, s] > 0).sum()))},
+        unplaced={cluster.names[s]: int(k) for s in order if (k := int(missing[:, s].max(initial=0)))},
     )
 
 

@@ -462,3 +462,11 @@ def test_the_pinned_replay_is_the_nomad_model_when_every_list_is_within_the_limi
     for r in range(20):
         out = scheduler.schedule(cluster, [s.count_min for s in specs], order, rng=np.random.default_rng([0, r]))
         assert out.lands and (out.placed == expected).all()
+
+
+def test_the_estimate_records_the_most_replicas_one_run_left_unplaced() -> None:
+    """What the growth rounds size their nodes by: per service, the worst run's unplaced replicas."""
+    big, small = service("big", 3, 2000, 100), service("small", 1, 100, 100)
+    cluster = one_pool_cluster([big, small], [(4500, 4000)])  # two of big, then room for small
+    landing = scheduler.estimate(cluster, np.asarray([3, 1]), [0, 1], runs=20, seed=0, autoscale=False)
+    assert landing.landed == 0 and landing.unplaced == {"big": 1} and landing.failures == {"big": 20}
