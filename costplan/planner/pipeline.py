@@ -28,8 +28,10 @@ from costplan.planner.greedy import class_types, ffd
 from costplan.planner.landing import Landed, land, one_pool_per_service, unstaged
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
+from costplan.planner.pinning import MAX_NODES
 from costplan.planner.problem import Packing, Problem, build_problem
 from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
+from costplan.planner.scheduler import limit
 from costplan.planner.search import SearchResult, solve, stderr_progress
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
@@ -72,8 +74,8 @@ COMMIT_METHOD = (
     "committed prices, so its bound stays a bound)"
 )
 # The scheduler stage's run count is fixed by a work estimate, not the clock (reproducible plans):
-# one seeded run simulates ~services x nodes cells (each evaluation shuffles and scores its nodes).
-RUN_CELLS_PER_SECOND = 50_000_000  # cells per second of the vectorised model, nominal (2-core machine)
+# one seeded run makes `run_cells` node visits (shuffling and scoring them).
+RUN_CELLS_PER_SECOND = 50_000_000  # node visits per second of the compiled model, nominal (2-core machine)
 LANDING_RUN_SHARE = 0.3  # of the time limit, for all the stage's runs (screens, confirmation, the plan's estimate)
 RUN_PASSES = 4  # full estimates of `landing_runs` runs that the stage and the plan's estimate need, roughly
 RUNS_NOTE = (
@@ -270,7 +272,7 @@ def _scheduler_stage(
     the platform's scheduler (simulated) lands every replica on >= `options.landing` of the runs."""
     if options.landing <= 0:
         return unstaged(candidates.types, specs, found.layout, candidates.names)
-    runs, cells = affordable_runs(len(specs), len(found.layout.types), options)
+    runs, cells = affordable_runs(run_cells(found.layout, options), options)
     if runs >= options.landing_runs:
         return land(candidates.types, specs, found.layout, candidates.names, options=options, deadline=deadline)
     fewer = replace(options, landing_runs=runs)
@@ -279,10 +281,19 @@ def _scheduler_stage(
     return replace(landed, note="; ".join(x for x in (note, landed.note) if x))
 
 
-def affordable_runs(n_services: int, n_nodes: int, options: PlanOptions) -> tuple[int, int]:
+def run_cells(layout: Layout, options: PlanOptions) -> int:
+    """Node visits one seeded run of the stage's candidates makes: every service may walk every
+    node (each evaluation shuffles them), except beyond MAX_NODES, where the stage judges pinned
+    lists: each service walks the nodes it is packed on, each replica about `limit` of them."""
+    n_services, n_nodes = layout.counts.shape
+    if n_nodes > MAX_NODES and options.max_pools is None:
+        return int((layout.counts > 0).sum()) + int(layout.counts.sum()) * limit(n_nodes)
+    return max(1, int(n_services) * int(n_nodes))
+
+
+def affordable_runs(cells: int, options: PlanOptions) -> tuple[int, int]:
     """(runs, cells per run): the seeded runs the time limit affords the scheduler stage, at most
     `landing_runs`, at least 1; decided by the input's size alone, so the plan is reproducible."""
-    cells = max(1, n_services * n_nodes)
     budget = RUN_CELLS_PER_SECOND * LANDING_RUN_SHARE * options.time_limit
     return max(1, min(options.landing_runs, int(budget // (RUN_PASSES * cells)))), cells
 

@@ -49,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from costplan.models import ServiceSpec
+from costplan.planner import nomad_walk
 from costplan.plans import (
     PlacementEstimate,
     Plan,
@@ -427,15 +428,16 @@ def _evaluate(
         return want.copy()
     distinct = cluster.distinct_hosts is not None and bool(cluster.distinct_hosts[s])
     caps = _Caps(cluster.cap_cpu[nodes], cluster.cap_mem[nodes])
-    local = _State(state.free_cpu[:, nodes], state.free_mem[:, nodes])
+    # C order (a gather may come out in Fortran order): one compiled signature of the walk.
+    local = _State(np.ascontiguousarray(state.free_cpu[:, nodes]), np.ascontiguousarray(state.free_mem[:, nodes]))
     if shuffles is None:
         _best_fit(caps, np.arange(len(nodes)), want, desired, c, m, distinct, local, here, missing)
-    elif runs == 1:  # one run: walk it node by node (numpy pays off over many runs)
-        walk = shuffles.walks(len(nodes))[0]
-        missing[0] = _walk_one(caps, walk, limit(n_ready), int(want[0]), desired, c, m, distinct, local, here)
     else:
-        walk = shuffles.walks(len(nodes))
-        _nomad(caps, walk, limit(n_ready), want, desired, c, m, distinct, local, here, missing)
+        walk, limit_, want = shuffles.walks(len(nodes)), limit(n_ready), np.ascontiguousarray(want, dtype=np.int64)
+        free_cpu, free_mem = local.free_cpu, local.free_mem
+        nomad_walk.evaluate(
+            caps.cap_cpu, caps.cap_mem, walk, limit_, want, desired, c, m, distinct, free_cpu, free_mem, here, missing
+        )
     state.free_cpu[:, nodes] = local.free_cpu
     state.free_mem[:, nodes] = local.free_mem
     return missing
@@ -524,175 +526,6 @@ def _fitting_scores(
     if distinct:
         fit &= held == 0
     out: FloatArray = np.where(fit, _scores(cluster, nodes, fc, fm, held, c, m, desired), -np.inf)
-    return out
-
-
-def _nomad(
-    cluster: Cluster | _Caps,
-    walk: IntArray,
-    limit_: int,
-    want: IntArray,
-    desired: int,
-    c: int,
-    m: int,
-    distinct: bool,
-    state: _State,
-    here: IntArray,
-    missing: IntArray,
-) -> None:
-    """The walk of every run (`walk[r]`: its eligible nodes in shuffled order) over the replicas.
-
-    Only the first limit + 3 fitting nodes from the offset can matter (at most 3 are skipped), so
-    each replica scores just those: found in a short window of the walk, or the whole walk when
-    few nodes have room. Which walk positions fit is kept up to date as replicas are placed."""
-    runs, size = walk.shape
-    line = np.arange(runs)[:, None]
-    fits = (state.free_cpu[line, walk] >= c) & (state.free_mem[line, walk] >= m)  # [R, M] in walk order
-    if distinct:
-        fits &= here[line, walk] == 0
-    need = limit_ + MAX_SKIP
-    window = min(size, 4 * need)
-    offset = np.zeros(runs, dtype=np.int64)
-    alive = want > 0
-    for k in range(int(want.max(initial=0))):
-        alive &= want > k
-        rows = np.flatnonzero(alive)
-        if not len(rows):
-            return
-        if window == size:  # a short walk: all of it, in walk order
-            pos = (offset[rows, None] + np.arange(size)) % size
-            valid = fits[rows[:, None], pos]
-        else:
-            pos, valid, seen_all = _first_fits(fits, offset, rows, window, need)
-            short = ~seen_all & (valid.sum(axis=1) < need)
-            if short.any():  # the window held too few nodes with room: the whole walk
-                pos[short], valid[short], seen_all[short] = _first_fits(fits, offset, rows[short], size, need)
-        at, new_offset = _choose(cluster, walk, pos, valid, offset[rows], rows, limit_, c, m, desired, state, here)
-        offset[rows] = new_offset
-        ok = at >= 0
-        done, spot = rows[ok], at[ok]
-        node = walk[done, spot]
-        _place(state, here, done, node, c, m)
-        fits[done, spot] = (state.free_cpu[done, node] >= c) & (state.free_mem[done, node] >= m) & ~distinct
-        failed = rows[~ok]
-        missing[failed] = want[failed] - k
-        alive[failed] = False
-
-
-def _walk_one(
-    cluster: Cluster | _Caps,
-    walk: IntArray,
-    limit_: int,
-    want: int,
-    desired: int,
-    c: int,
-    m: int,
-    distinct: bool,
-    state: _State,
-    here: IntArray,
-) -> int:
-    """One run's evaluation, literally (`_select` per replica, a node scored when the walk reaches
-    it): the same placements as `_nomad` makes for that run. Returns the replicas that did not land."""
-    nodes = walk.tolist()
-    cap_cpu, cap_mem = cluster.cap_cpu.tolist(), cluster.cap_mem.tolist()
-    free_cpu, free_mem, held = state.free_cpu[0].tolist(), state.free_mem[0].tolist(), here[0].tolist()
-
-    def score_at(i: int) -> float | None:
-        n = nodes[i]
-        fc, fm, h = free_cpu[n], free_mem[n], held[n]
-        if fc < c or fm < m or (distinct and h):
-            return None
-        fit = binpack_score(cap_cpu[n], cap_mem[n], cap_cpu[n] - fc + c, cap_mem[n] - fm + m) / MAX_FIT
-        return (fit + -(h + 1) / max(desired, 1)) / 2.0 if h else fit
-
-    offset, lost = 0, 0
-    for k in range(want):
-        pick, offset = _select(score_at, len(nodes), offset, limit_)
-        if pick is None:
-            lost = want - k
-            break
-        n = nodes[pick]
-        free_cpu[n] -= c
-        free_mem[n] -= m
-        held[n] += 1
-    state.free_cpu[0] = free_cpu
-    state.free_mem[0] = free_mem
-    here[0] = held
-    return lost
-
-
-def _first_fits(
-    fits: BoolArray, offset: IntArray, rows: IntArray, window: int, need: int
-) -> tuple[IntArray, BoolArray, BoolArray]:
-    """Walk positions of the first `need` nodes with room from each row's offset, within `window`
-    positions: ([K, need] positions, which are real, whether the window covered the whole walk)."""
-    size = fits.shape[1]
-    look = (offset[rows, None] + np.arange(window)) % size
-    room = fits[rows[:, None], look]
-    rank = np.cumsum(room, axis=1)
-    r, w = np.nonzero(room & (rank <= need))
-    pos = np.zeros((len(rows), need), dtype=np.int64)
-    valid = np.zeros((len(rows), need), dtype=bool)
-    slot = rank[r, w] - 1
-    pos[r, slot] = look[r, w]
-    valid[r, slot] = True
-    return pos, valid, np.full(len(rows), window >= size)
-
-
-def _choose(
-    cluster: Cluster | _Caps,
-    walk: IntArray,
-    pos: IntArray,
-    valid: BoolArray,
-    offset: IntArray,
-    rows: IntArray,
-    limit_: int,
-    c: int,
-    m: int,
-    desired: int,
-    state: _State,
-    here: IntArray,
-) -> tuple[IntArray, IntArray]:
-    """`LimitIterator` + `MaxScoreIterator` over each row's walk positions `pos` (in walk order;
-    `valid`: the node has room), which hold at least limit + 3 options or every one the walk has:
-    the walk position chosen (-1: no node fits) and the offset afterwards."""
-    size = walk.shape[1]
-    nodes = walk[rows[:, None], pos]
-    fc = state.free_cpu[rows[:, None], nodes]
-    fm = state.free_mem[rows[:, None], nodes]
-    score = _scores(cluster, nodes, fc, fm, here[rows[:, None], nodes], c, m, desired)
-    bad = valid & (score <= SKIP_THRESHOLD)
-    skipped = bad & (np.cumsum(bad, axis=1) <= MAX_SKIP)
-    returned = valid & ~skipped
-    rank = np.cumsum(returned, axis=1)
-    chosen = np.where(returned & (rank <= limit_), score, -np.inf)
-    pick = np.argmax(chosen, axis=1)
-    line = np.arange(len(rows))
-    best = chosen[line, pick]
-    full = rank[:, -1] >= limit_  # `limit` options returned: the walk stops after the last of them
-    last = pos[line, np.argmax(rank >= limit_, axis=1)]
-    at = np.where(full | (best > SKIP_THRESHOLD), pos[line, pick], -1)
-    # Otherwise the walk ran out (every eligible node seen): a positive option wins (the offset is
-    # back where it was), no option fails, only non-positive options: `_ran_out`.
-    ran_out = ~full & ~(best > SKIP_THRESHOLD) & valid.any(axis=1)
-    if ran_out.any():
-        at[ran_out] = _ran_out(pos[ran_out], score[ran_out], skipped[ran_out], returned[ran_out], limit_)
-    return at, np.where(full, (last + 1) % size, offset)
-
-
-def _ran_out(pos: IntArray, score: FloatArray, skipped: BoolArray, returned: BoolArray, limit_: int) -> IntArray:
-    """The walk saw every node, fewer than `limit` options came back and none scores > 0: then
-    `LimitIterator` returns the skipped options after the others, in walk order, while the limit
-    allows (select.go `nextOption`); the first strict maximum of that sequence wins. (The odd
-    order select.go gives two skipped options only arises when a positive option wins anyway.)"""
-    returned_count = returned.sum(axis=1)
-    tail = np.cumsum(skipped, axis=1)
-    candidate = returned | (skipped & (tail <= (limit_ - returned_count)[:, None]))
-    sequence = np.where(returned, np.cumsum(returned, axis=1), returned_count[:, None] + tail)
-    masked = np.where(candidate, score, -np.inf)
-    top = candidate & (masked == masked.max(axis=1, keepdims=True))
-    first = np.argmin(np.where(top, sequence, np.iinfo(np.int64).max), axis=1)
-    out: IntArray = pos[np.arange(len(pos)), first]
     return out
 
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -14,6 +15,9 @@ from costplan.cli import cli
 from costplan.errors import ConfigError
 from costplan.planner import PlanOptions, make_plan, scheduler, verify_plan
 from costplan.planner.assemble import part_names
+from costplan.planner.layout import Layout
+from costplan.planner.pinning import MAX_NODES
+from costplan.planner.pipeline import affordable_runs, run_cells
 from costplan.plans import Plan
 from tests.planner.conftest import catalogue, service
 
@@ -152,3 +156,18 @@ def test_pinned_pool_lists_land_where_every_other_candidate_paid_a_premium() -> 
     again = make_plan(instance.catalogue, instance.services, options)
     assert again.service_pools == plan.service_pools
     assert again.submission_order == plan.submission_order and again.nodes == plan.nodes
+
+
+def test_runs_are_afforded_by_the_node_visits_of_the_candidates_the_stage_judges() -> None:
+    """Up to MAX_NODES every service may walk every node; beyond it the stage judges pinned lists,
+    so a run visits the nodes each service is packed on and about `limit` per replica."""
+    small = Layout(np.zeros(10, dtype=np.int64), np.ones((3, 10), dtype=np.int64))
+    assert run_cells(small, PlanOptions()) == 3 * 10
+    n = MAX_NODES + 50
+    counts = np.zeros((1000, n), dtype=np.int64)
+    counts[np.arange(1000), np.arange(1000) % n] = 2  # each service packed on one node, two replicas
+    big = Layout(np.zeros(n, dtype=np.int64), counts)
+    assert run_cells(big, PlanOptions()) == 1000 + 2000 * scheduler.limit(n)
+    assert run_cells(big, PlanOptions(max_pools=3)) == 1000 * n  # no pinned lists under a pool cap
+    runs, _ = affordable_runs(run_cells(big, PlanOptions()), PlanOptions(time_limit=30))
+    assert runs == 200 and affordable_runs(10_000 * 3_600, PlanOptions(time_limit=30))[0] < 10  # 10k x 3.6k
