@@ -549,8 +549,8 @@ class _Judge:
         return judged
 
     def screen(self, config: _Config) -> _Judged:
-        """A quick judgement: fewer runs (the model is vectorised over runs: most of the time is per
-        replica, not per run), no autoscaling (only whether runs land matters here)."""
+        """A quick judgement: fewer runs (the kept candidate is judged on all of them), no
+        autoscaling (only whether runs land matters here)."""
         return self.run(config, min(SCREEN_RUNS, self.options.landing_runs), autoscale=False)
 
     def failures(self, judged: _Judged, s: int) -> int:

@@ -35,7 +35,7 @@ a new shuffle) for its missing replicas; a blocked service is also evaluated aga
 were added since it failed (new capacity unblocks it). Until all land or no pool can grow.
 
 `estimate` runs seeded evaluations (run r draws from `numpy.random.default_rng([seed, r])`, so a
-run is the same whatever the run count), vectorised over the runs: numpy only, no solver.
+run is the same whatever the run count); the walk itself is compiled (`nomad_walk`), no solver.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ def limit(n_ready: int) -> int:
     return max(2, math.ceil(math.log2(n_ready))) if n_ready > 0 else 2
 
 
-# -- one Select, literally (the reference the vectorised walk is tested against) ---------------
+# -- one Select, literally (the reference the compiled walk is tested against) -----------------
 
 
 def limit_options(
@@ -381,7 +381,7 @@ def binpack_score(cap_cpu: int, cap_mem: int, used_cpu: int, used_mem: int) -> f
     return float(min(MAX_FIT, max(0.0, 20.0 - (math.pow(10.0, free_cpu) + math.pow(10.0, free_mem)))))
 
 
-# -- the vectorised evaluation ----------------------------------------------------------------
+# -- one evaluation in every run -------------------------------------------------------------
 
 
 @dataclass

@@ -226,7 +226,7 @@ def test_seeded_runs_are_reproducible_and_depend_on_the_seed() -> None:
 
 
 def test_estimate_run_r_is_schedule_with_generator_seed_r() -> None:
-    """Run r of `estimate` is `schedule(rng=default_rng([seed, r]))` (the vectorised runs agree with a
+    """Run r of `estimate` is `schedule(rng=default_rng([seed, r]))` (the batched runs agree with a
     single run), so a run's outcome does not depend on how many runs there are."""
     cluster, demand, order = fragmenting()
     landing = scheduler.estimate(cluster, demand, order, runs=40, seed=3, autoscale=False)
@@ -298,7 +298,7 @@ def test_spread_is_measured_not_enforced() -> None:
     assert landing.landed == 20 and landing.spread_kept == {"svc": 0.0}
 
 
-def test_vectorised_walk_equals_the_literal_port() -> None:
+def test_compiled_walk_equals_the_literal_port() -> None:
     """The fast path (all runs at once, the first limit + 3 nodes with room from windows of the walk)
     places exactly as a per-node port of the iterators (`nomad_select` at every replica, as `schedule`
     does for one run), over random clusters small and large."""
@@ -312,7 +312,7 @@ def test_vectorised_walk_equals_the_literal_port() -> None:
 
 
 def batched_schedule(cluster: Cluster, demand: Sequence[int], order: Sequence[int], seed: int) -> tuple[Any, Any]:
-    """Run 0 of a vectorised batch of two runs (both seeded alike), as `estimate` evaluates them."""
+    """Run 0 of a batch of two runs (both seeded alike), as `estimate` evaluates them."""
     gens = scheduler.Shuffles([np.random.default_rng(seed), np.random.default_rng(seed)])
     state = scheduler._State(
         np.repeat(cluster.cap_cpu[None, :], 2, axis=0).copy(), np.repeat(cluster.cap_mem[None, :], 2, axis=0).copy()
