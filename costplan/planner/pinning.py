@@ -264,7 +264,7 @@ def pin(
 ) -> Pinned | None:
     """A pinned plan on the packing's nodes (or with one extra node) whose replay lands with no risky
     tie, else the best found whose replay lands (risky ties left: the Monte Carlo estimate judges it),
-    else None (module docstring). Beyond MAX_NODES nodes: `pin_lists`, without the search."""
+    else `pin_lists` (module docstring); None for a single node. Beyond MAX_NODES nodes: `pin_lists`, without the search."""
     n_nodes = len(layout.types)
     if n_nodes > MAX_NODES:
         return pin_lists(types, specs, layout, wide=wide(layout))
@@ -291,8 +291,8 @@ def pin(
             if tried[-1][0][0][:2] == (0.0, 0):
                 break
     landing = [x for x in tried if x[0][0][0] == 0.0]
-    if not landing:
-        return None
+    if not landing:  # the packing's own lists, with overflow nodes for what their replay leaves
+        return pin_lists(types, specs, layout, wide=wide(layout))
     # No risky tie first (the cheapest such), else the fewest risky ties.
     (score, lists, order, done), search, _ = min(landing, key=lambda x: (x[0][0][1] > 0, x[0][0][1], x[2]))
     return _result(types, specs, search, lists, order, done, n_nodes)

@@ -11,7 +11,7 @@ from costplan.planner.capacity import CapacityModel, node_types
 from costplan.planner.landing import _cluster, _Config, _Judge, _pinned, _trim
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
-from costplan.planner.pinning import pin_lists, replay, wide
+from costplan.planner.pinning import pin, pin_lists, replay, wide
 from tests.planner.conftest import catalogue, service
 
 CAP = [4000] * 20, [8192] * 20  # 20 identical nodes: the limit is 5
@@ -103,7 +103,8 @@ def test_replicas_the_replay_leaves_unplaced_get_overflow_nodes_of_the_cheapest_
     unplaced for less."""
     rows = [("P", "n4", 4, 8, 100.0), ("P", "s2", 2, 4, 40.0)]
     types, _ = node_types(catalogue(rows), CapacityModel())
-    types = types.assign(cpu_mhz=[4000, 2000], memory_mb=[8192, 4096])
+    large = types["instance_type"] == "n4"
+    types = types.assign(cpu_mhz=np.where(large, 4000, 2000), memory_mb=np.where(large, 8192, 4096))
     big = types.index[types["instance_type"] == "n4"][0]
     small = types.index[types["instance_type"] == "s2"][0]
     specs = [service("x", 3, 2000, 1024)]
@@ -113,3 +114,19 @@ def test_replicas_the_replay_leaves_unplaced_get_overflow_nodes_of_the_cheapest_
     pinned = pin_lists(types, specs, layout, wide=set())
     assert pinned.replay.lands and pinned.extra == 1
     assert pinned.node_types == (big, small) and pinned.allowed[0] == (0, 1)
+
+
+def test_pinning_falls_back_to_the_packed_lists_with_overflow_nodes_when_no_search_lands() -> None:
+    """Two nodes promised four 2000 MHz replicas each (room for two): no pinned search with one extra
+    node lands, so `pin` hands the packing's lists to `pin_lists`, whose overflow nodes take the rest
+    (four small nodes: cheaper per covered share than two large ones)."""
+    rows = [("P", "n4", 4, 8, 100.0), ("P", "s2", 2, 4, 40.0)]
+    types, _ = node_types(catalogue(rows), CapacityModel())
+    large = types["instance_type"] == "n4"
+    types = types.assign(cpu_mhz=np.where(large, 4000, 2000), memory_mb=np.where(large, 8192, 4096))
+    big = types.index[types["instance_type"] == "n4"][0]
+    small = types.index[types["instance_type"] == "s2"][0]
+    layout = Layout(np.asarray([big, big]), np.asarray([[4, 4]]))
+    pinned = pin(types, [service("x", 8, 2000, 1024)], layout, seed=0, deadline=float("inf"))
+    assert pinned is not None and pinned.replay.lands
+    assert pinned.node_types == (big, big, small, small, small, small)
