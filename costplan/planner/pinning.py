@@ -264,7 +264,8 @@ def pin(
 ) -> Pinned | None:
     """A pinned plan on the packing's nodes (or with one extra node) whose replay lands with no risky
     tie, else the best found whose replay lands (risky ties left: the Monte Carlo estimate judges it),
-    else `pin_lists` (module docstring); None for a single node. Beyond MAX_NODES nodes: `pin_lists`, without the search."""
+    else `pin_lists` (module docstring); None for a single node. Beyond MAX_NODES nodes: `pin_lists`,
+    without the search."""
     n_nodes = len(layout.types)
     if n_nodes > MAX_NODES:
         return pin_lists(types, specs, layout, wide=wide(layout))
