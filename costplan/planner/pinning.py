@@ -319,7 +319,7 @@ def pin_lists(
     for _ in range(OVERFLOW_ROUNDS):  # the replicas the replay leaves unplaced get overflow nodes
         if done.lands:
             break
-        overflow = _overflow_nodes(types, specs, done)
+        overflow = overflow_nodes(types, specs, done.missing)
         lists = [list(a) for a in allowed]
         for i, (_, hosted) in enumerate(overflow):
             for s in hosted:
@@ -332,17 +332,19 @@ def pin_lists(
     return _result(types, specs, search, allowed, order, done, len(layout.types))
 
 
-def _overflow_nodes(types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Replay) -> list[tuple[int, set[int]]]:
-    """New nodes (type, services listing it) for the replicas the replay left unplaced: first fit,
+def overflow_nodes(
+    types: pd.DataFrame, specs: Sequence[ServiceSpec], missing: Sequence[int]
+) -> list[tuple[int, set[int]]]:
+    """New nodes (type, services listing it) for `missing[s]` replicas of each service: first fit,
     largest replicas first, spread services one per node; a node is opened of the type with the least
-    price per share it covers of the CPU and memory still unplaced (as the growth rounds choose; the
-    last nodes cover what is left, so they are smaller)."""
-    failing = [s for s, k in enumerate(done.missing) if k]
+    price per share it covers of the CPU and memory still unplaced (the last nodes cover what is
+    left, so they are smaller). Replicas no node type fits are left out."""
+    failing = [s for s, k in enumerate(missing) if k]
     cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)
     cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)
     price = types["price_units"].to_numpy(dtype=np.float64)
-    need_cpu = sum(done.missing[s] * specs[s].cpu_mhz for s in failing)  # what is still unplaced
-    need_mem = sum(done.missing[s] * specs[s].memory_mb for s in failing)
+    need_cpu = sum(missing[s] * specs[s].cpu_mhz for s in failing)  # what is still unplaced
+    need_mem = sum(missing[s] * specs[s].memory_mb for s in failing)
     eligible = dict(zip(failing, eligible_matrix(types, [specs[s] for s in failing]), strict=True))
     big_cpu, big_mem = int(cap_cpu.max()), int(cap_mem.max())
     size = {s: specs[s].cpu_mhz / big_cpu + specs[s].memory_mb / big_mem for s in failing}
@@ -350,7 +352,7 @@ def _overflow_nodes(types: pd.DataFrame, specs: Sequence[ServiceSpec], done: Rep
     free: list[list[int]] = []
     for s in sorted(failing, key=lambda s: (-size[s], s)):
         spec = specs[s]
-        for _ in range(done.missing[s]):
+        for _ in range(missing[s]):
             spot = next(
                 (
                     i

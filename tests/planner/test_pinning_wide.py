@@ -8,7 +8,7 @@ import numpy as np
 
 from costplan.planner import scheduler
 from costplan.planner.capacity import CapacityModel, node_types
-from costplan.planner.landing import _cluster, _Config, _Judge, _pinned, _trim
+from costplan.planner.landing import _cluster, _Config, _grow, _Judge, _pinned, _trim
 from costplan.planner.layout import Layout
 from costplan.planner.options import PlanOptions
 from costplan.planner.pinning import pin, pin_lists, replay, wide
@@ -130,3 +130,38 @@ def test_pinning_falls_back_to_the_packed_lists_with_overflow_nodes_when_no_sear
     pinned = pin(types, [service("x", 8, 2000, 1024)], layout, seed=0, deadline=float("inf"))
     assert pinned is not None and pinned.replay.lands
     assert pinned.node_types == (big, big, small, small, small, small)
+
+
+def test_trimming_drops_an_overflow_pool_the_target_does_not_need() -> None:
+    """Five planned nodes hold all ten replicas; the growth's one-node overflow pool goes, pool and all."""
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    types = types.assign(cpu_mhz=4000, memory_mb=8192)
+    specs = [service("x", 10, 2000, 1024)]
+    judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=float("inf"), names={0: "p-n4"})
+    grown = _Config("grown", (0, 0), (0,) * 5 + (1,), ((0, 1),), (0,), added=1, overflow=(1,))
+    trimmed = _trim(judge, judge.screen(grown)).config
+    assert trimmed.pool_types == (0,) and trimmed.node_pool == (0,) * 5 and trimmed.allowed == ((0,),)
+    assert trimmed.added == 0 and trimmed.overflow == ()
+
+
+def test_growth_gives_services_with_no_common_node_type_overflow_pools_of_their_own() -> None:
+    """x may only use provider A, y only B: each short of a node, each gets an overflow pool of its
+    own provider's type (one type for every failing service would not exist)."""
+    rows = [("A", "a4", 4, 8, 100.0), ("B", "b4", 4, 8, 100.0)]
+    types, _ = node_types(catalogue(rows), CapacityModel())
+    types = types.assign(cpu_mhz=4000, memory_mb=8192)
+    a = int(types.index[types["instance_type"] == "a4"][0])
+    b = int(types.index[types["instance_type"] == "b4"][0])
+    specs = [service("x", 3, 2000, 1024, providers=("A",)), service("y", 3, 2000, 1024, providers=("B",))]
+    names = {a: "p-a4", b: "p-b4"}
+    judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=float("inf"), names=names)
+    start = judge.screen(_Config("start", (a, b), (0, 1), ((0,), (1,)), (0, 1)))
+    assert not judge.meets(start)
+    grown = _grow(judge, start)
+    assert grown is not None and judge.meets(grown)
+    config = grown.config
+    extra = {config.pool_types[p]: p for p in config.overflow}
+    assert set(extra) == {a, b}
+    x_types = {config.pool_types[p] for p in config.allowed[0]}
+    y_types = {config.pool_types[p] for p in config.allowed[1]}
+    assert x_types == {a} and y_types == {b}
