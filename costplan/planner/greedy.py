@@ -25,29 +25,40 @@ def room_for(problem: Problem, packing: Packing, g: int, free_cpu: IntArray, fre
     """How many more replicas of group g each node can take (capacity, spread, constraints)."""
     if packing.n_nodes == 0:
         return np.zeros(0, dtype=np.int64)
-    by_cpu = free_cpu // problem.cpu[g] if problem.cpu[g] > 0 else np.full(packing.n_nodes, BIG)
-    by_mem = free_mem // problem.mem[g] if problem.mem[g] > 0 else np.full(packing.n_nodes, BIG)
-    room = np.minimum(np.minimum(by_cpu, by_mem), problem.kmax[g, packing.types] - packing.counts[:, g])
+    return _room(problem, packing.types, packing.counts[:, g], g, free_cpu, free_mem)
+
+
+def _room(
+    problem: Problem, kinds: IntArray, held: IntArray, g: int, free_cpu: IntArray, free_mem: IntArray
+) -> IntArray:
+    """`room_for` on nodes of types `kinds` holding `held` replicas of g each."""
+    by_cpu = free_cpu // problem.cpu[g] if problem.cpu[g] > 0 else np.full(len(kinds), BIG)
+    by_mem = free_mem // problem.mem[g] if problem.mem[g] > 0 else np.full(len(kinds), BIG)
+    room = np.minimum(np.minimum(by_cpu, by_mem), problem.kmax[g, kinds] - held)
     fits: IntArray = np.maximum(room, 0).astype(np.int64)
     return fits
 
 
 class _Nodes:
     """A packing that grows node by node in amortised O(1) per node (capacity doubles), with its
-    free room kept alongside: `Packing.append` copies the whole [N, G] matrix, quadratic at scale."""
+    free room kept alongside: `Packing.append` copies the whole [N, G] matrix, quadratic at scale.
+    Replicas are kept by group, [G, N] (a group's row is contiguous: a column of a 10,000-group
+    [N, G] matrix is one cache line per node)."""
 
     def __init__(self, problem: Problem, packing: Packing) -> None:
         self.problem, self.n = problem, packing.n_nodes
         size = max(16, 2 * self.n)
         self.types = np.zeros(size, dtype=np.int64)
-        self.counts = np.zeros((size, problem.n_groups), dtype=np.int64)
-        self.types[: self.n], self.counts[: self.n] = packing.types, packing.counts
+        self.held = np.zeros((problem.n_groups, size), dtype=np.int64)
+        self.types[: self.n], self.held[:, : self.n] = packing.types, packing.counts.T
         free_cpu, free_mem = packing.free(problem)
         self.free_cpu, self.free_mem = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
         self.free_cpu[: self.n], self.free_mem[: self.n] = free_cpu, free_mem
 
-    def view(self) -> Packing:
-        return Packing(self.types[: self.n], self.counts[: self.n])
+    def room(self, g: int) -> IntArray:
+        """`room_for` group g on the nodes so far."""
+        n = self.n
+        return _room(self.problem, self.types[:n], self.held[g, :n], g, self.free_cpu[:n], self.free_mem[:n])
 
     def add(self, t: int, g: int, counts: IntArray) -> None:
         """New nodes of type t holding `counts[i]` replicas of group g each."""
@@ -55,18 +66,18 @@ class _Nodes:
         if self.n + k > len(self.types):
             size = max(2 * len(self.types), self.n + k)
             self.types = np.resize(self.types, size)
-            grown = np.zeros((size, self.problem.n_groups), dtype=np.int64)
-            grown[: self.n] = self.counts[: self.n]
-            self.counts = grown
+            grown = np.zeros((self.problem.n_groups, size), dtype=np.int64)
+            grown[:, : self.n] = self.held[:, : self.n]
+            self.held = grown
             self.free_cpu, self.free_mem = np.resize(self.free_cpu, size), np.resize(self.free_mem, size)
         new = slice(self.n, self.n + k)
-        self.types[new], self.counts[new, g] = t, counts
+        self.types[new], self.held[g, new] = t, counts
         self.free_cpu[new] = self.problem.cap_cpu[t] - counts * self.problem.cpu[g]
         self.free_mem[new] = self.problem.cap_mem[t] - counts * self.problem.mem[g]
         self.n += k
 
     def packing(self) -> Packing:
-        return Packing(self.types[: self.n].copy(), self.counts[: self.n].copy())
+        return Packing(self.types[: self.n].copy(), np.ascontiguousarray(self.held[:, : self.n].T))
 
 
 def place(
@@ -89,7 +100,7 @@ def place(
         n = nodes.n
         if n:
             free_cpu, free_mem = nodes.free_cpu[:n], nodes.free_mem[:n]
-            room = room_for(problem, nodes.view(), g, free_cpu, free_mem)
+            room = nodes.room(g)
             if best_fit:
                 kinds = nodes.types[:n]
                 fullness = 2.0 - free_cpu / problem.cap_cpu[kinds] - free_mem / problem.cap_mem[kinds]
@@ -100,7 +111,7 @@ def place(
             before = np.cumsum(r) - r
             take = np.clip(left[g] - before, 0, r)
             if take.any():
-                nodes.counts[seq, g] += take
+                nodes.held[g, seq] += take
                 free_cpu[seq] -= take * problem.cpu[g]
                 free_mem[seq] -= take * problem.mem[g]
                 left[g] -= int(take.sum())
@@ -222,7 +233,7 @@ def pack_targeted(problem: Problem, node_types: IntArray, target: IntArray | Non
             if left == 0 or n == 0:
                 break
             kinds, free_cpu, free_mem = nodes.types[:n], nodes.free_cpu[:n], nodes.free_mem[:n]
-            room = room_for(problem, nodes.view(), g, free_cpu, free_mem)
+            room = nodes.room(g)
             if t >= 0:
                 room = np.where(kinds == t, room, 0)
             fullness = 2.0 - free_cpu / problem.cap_cpu[kinds] - free_mem / problem.cap_mem[kinds]
@@ -230,7 +241,7 @@ def pack_targeted(problem: Problem, node_types: IntArray, target: IntArray | Non
             r = room[seq]
             want = min(quota, left)
             take = np.clip(want - (np.cumsum(r) - r), 0, r)
-            nodes.counts[seq, g] += take
+            nodes.held[g, seq] += take
             free_cpu[seq] -= take * problem.cpu[g]
             free_mem[seq] -= take * problem.mem[g]
             left -= int(take.sum())
