@@ -63,7 +63,7 @@ PROGRESS = 0.05  # a landing share gained per node below this doubles what the n
 MISSING_RUNS = 2  # seeded runs tried for the plan's nodes even when the deadline has passed
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
-CONFIRM_ROUNDS = 3  # growth rounds for a candidate the full runs do not confirm
+CONFIRM_ROUNDS = 3  # second tries (untrimmed, then grown) for a candidate the full runs do not confirm
 RESERVE = 1.3  # margin on the measured time of the estimates still to come
 TAIL_ESTIMATES = 1  # full estimates after the stage: the plan's own
 SPREAD_NOTE = (
@@ -104,6 +104,7 @@ class _Judged:
     config: _Config
     landing: scheduler.Landing
     cost: int  # money units
+    looser: _Judged | None = None  # before trimming: what `_confirm` falls back to
 
 
 @dataclass(frozen=True)
@@ -685,7 +686,7 @@ def _trim(judge: _Judge, grown: _Judged) -> _Judged:
             pool = current.config.overflow[i]
             count = current.config.node_pool.count(pool)
             k = min(k, count // 2 or count)
-    return current
+    return current if current is grown else replace(current, looser=grown)
 
 
 def _without_pool(config: _Config, pool: int) -> _Config:
@@ -725,8 +726,8 @@ def _uniform(judge: _Judge, start: _Judged) -> _Judged | None:
 
 def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
     """The cheapest screened candidate that also meets the target on all the runs; one that does
-    not grows where those runs fail (large-0: 40 screening runs land, 93 of 100 do) and is judged
-    again, up to CONFIRM_ROUNDS times, while time is left."""
+    not is tried untrimmed, else grows where those runs fail (large-0: 40 screening runs land, 93 of
+    100 do), and is judged again, up to CONFIRM_ROUNDS times, while time is left."""
     for candidate in sorted(found, key=lambda j: (j.cost, j.config.added)):  # stable: first found first
         for _ in range(CONFIRM_ROUNDS):
             if candidate.landing.runs >= judge.options.landing_runs:
@@ -736,6 +737,9 @@ def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
                 return full
             if not judge.time_left():
                 return None
+            if candidate.looser is not None:  # trimmed too far for all the runs: less trimmed
+                candidate = candidate.looser
+                continue
             grown = _grow(judge, full, trim=False)  # the growth is judged by screening: no trimming it back
             if grown is None:
                 break
