@@ -162,3 +162,18 @@ def test_submission_order_is_a_permutation_of_the_services(good: dict[str, Any])
     fails(data, "not a permutation")
     data["submission_order"] = [data["services"][0]["name"]] * len(data["services"])
     fails(data, "not a permutation")
+
+
+def test_plan_view_builds_its_replica_counts_only_when_read(good: dict[str, Any]) -> None:
+    """The estimate and the placement check use the cluster alone: the [S, N] counts (1.3 GB at
+    10,000 services) are built on first read, one cell per replica the plan shows."""
+    from costplan.planner.scheduler import estimate, from_plan
+
+    plan = Plan.from_dict(good)
+    view = from_plan(plan)
+    estimate(view.cluster, view.count_min, view.order, runs=5, seed=1)
+    assert "counts" not in view.__dict__
+    names = [s.name for s in plan.services]
+    want = [[sum(r.service == name for r in node.replicas) for node in plan.nodes] for name in names]
+    assert view.counts.tolist() == want and view.counts.dtype.name == "int64"
+    assert int(view.counts.sum()) == sum(s.count_min for s in plan.services)
