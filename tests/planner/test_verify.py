@@ -177,3 +177,20 @@ def test_plan_view_builds_its_replica_counts_only_when_read(good: dict[str, Any]
     want = [[sum(r.service == name for r in node.replicas) for node in plan.nodes] for name in names]
     assert view.counts.tolist() == want and view.counts.dtype.name == "int64"
     assert int(view.counts.sum()) == sum(s.count_min for s in plan.services)
+
+
+def test_placement_check_is_the_best_fit_schedule_with_or_without_enough_nodes(good: dict[str, Any]) -> None:
+    """`placement_of` runs best fit through `estimate` (no [S, N] placement kept): the same verdict
+    and failed counts as `schedule`, on the plan and on the plan short of nodes."""
+    from costplan.planner.scheduler import from_plan, schedule
+    from costplan.planner.verify import placement_of
+
+    short = copy.deepcopy(good)
+    short["nodes"] = short["nodes"][:1]
+    for data in (good, short):
+        plan = Plan.from_dict(data)
+        view = from_plan(plan, distinct_hosts=True)
+        check = schedule(view.cluster, view.count_min, view.order, mode="best-fit")
+        assert placement_of(plan) == (check.lands, check.failed)
+    assert placement_of(Plan.from_dict(good)) == (True, {})
+    assert placement_of(Plan.from_dict(short))[1]
