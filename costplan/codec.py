@@ -28,7 +28,7 @@ import functools
 import math
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar, get_args, get_origin, get_type_hints
 
 from costplan.errors import InputError, problems_message, unknown_key
@@ -87,28 +87,47 @@ def known_keys(cls: type) -> frozenset[str]:
 
 def dump(value: Any) -> Any:
     """JSON values for `value`: dataclasses become objects (keys in field order), tuples lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = _fields(type(value))
-        out = {
-            f.name: dump(getattr(value, f.name))
-            for f in fields
-            if f.inside is None and (f.omit is _NOTHING or getattr(value, f.name) != f.omit)
-        }
-        for f in fields:
-            if f.inside is not None:
-                listed, key, item_key = f.inside
-                mapping = getattr(value, f.name)
-                for entry in out[listed]:
-                    if entry[key] in mapping:  # a name the mapping lacks gets no key
-                        entry[item_key] = dump(mapping[entry[key]])
-        return out
-    if isinstance(value, Mapping):
-        return {str(k): dump(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [dump(v) for v in value]
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    return str(value)  # free-form values (assumptions) survive a JSON round trip, as text
+    cls: type = type(value)
+    return _dumper(cls)(value)
+
+
+_Dumper = Callable[[Any], Any]
+
+
+@functools.cache
+def _dumper(cls: type) -> _Dumper:
+    """How to dump values of class `cls`, worked out once per class (a plan of 10,000 services is
+    ~900,000 values: inspecting each one's kind and fields again was most of `to_dict`)."""
+    if dataclasses.is_dataclass(cls):
+        return functools.partial(_dump_dataclass, _fields(cls))
+    if issubclass(cls, Mapping):
+        return lambda value: {str(k): dump(v) for k, v in value.items()}
+    if issubclass(cls, (list, tuple)):
+        return lambda value: [dump(v) for v in value]
+    if cls is type(None) or issubclass(cls, (str, bool, int, float)):
+        return _same
+    return str  # free-form values (assumptions) survive a JSON round trip, as text
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _dump_dataclass(fields: tuple[_Field, ...], value: Any) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        if f.inside is None:
+            item = getattr(value, f.name)
+            if f.omit is _NOTHING or item != f.omit:
+                out[f.name] = dump(item)
+    for f in fields:
+        if f.inside is not None:
+            listed, key, item_key = f.inside
+            mapping = getattr(value, f.name)
+            for entry in out[listed]:
+                if entry[key] in mapping:  # a name the mapping lacks gets no key
+                    entry[item_key] = dump(mapping[entry[key]])
+    return out
 
 
 # -- load ------------------------------------------------------------------------------------
@@ -123,44 +142,99 @@ def load(cls: type[T], data: Any, *, source: str) -> T:
     return typing.cast(T, value)
 
 
+_Reader = Callable[[Any, str, list[str]], Any]  # (data, path, problems) -> value
+
+
 def _load(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
-    where = path or "the document"
+    return _reader(tp)(data, path, problems)
+
+
+@functools.cache
+def _reader(tp: Any) -> _Reader:
+    """How to read values of type `tp`, worked out once per type (a plan of 10,000 services is
+    ~900,000 values: taking each one's type apart again was most of `from_dict`)."""
     if tp is Any:
-        return data
+        return lambda data, path, problems: data
     if dataclasses.is_dataclass(tp):
-        return _load_dataclass(typing.cast(type, tp), data, path, problems)
+        return functools.partial(_load_dataclass, typing.cast(type, tp))  # read lazily: trees may recurse
     origin, args = get_origin(tp), get_args(tp)
     if origin in (types.UnionType, typing.Union):
-        if data is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1 and inner[0] not in _SCALARS:
-            return _load(inner[0], data, path, problems)
-        scratch: list[str] = []
-        value = _load(inner[0], data, path, scratch) if len(inner) == 1 else None
-        if len(inner) == 1 and not scratch:
-            return value
-        wanted = " or ".join(_SCALARS[a][1] if a in _SCALARS else "an object" for a in args)
-        problems.append(f"{where}: expected {wanted}, got {data!r}")
-        return None
+        return _union_reader(args)
     if origin is tuple:
-        if not isinstance(data, (list, tuple)):
-            problems.append(f"{where}: expected a list, got {data!r}")
-            return ()
-        return tuple(_load(args[0], item, f"{path}[{i}]", problems) for i, item in enumerate(data))
+        item = _reader(args[0])
+
+        def read_tuple(data: Any, path: str, problems: list[str]) -> Any:
+            if not isinstance(data, (list, tuple)):
+                problems.append(f"{path or 'the document'}: expected a list, got {data!r}")
+                return ()
+            return tuple(item(v, f"{path}[{i}]", problems) for i, v in enumerate(data))
+
+        return read_tuple
     if origin in (Mapping, dict):
-        if not isinstance(data, Mapping):
-            problems.append(f"{where}: expected an object, got {type(data).__name__}")
-            return {}
-        return {str(k): _load(args[1], v, f"{path}.{k}" if path else str(k), problems) for k, v in data.items()}
+        value_of = _reader(args[1])
+
+        def read_mapping(data: Any, path: str, problems: list[str]) -> Any:
+            if not isinstance(data, Mapping):
+                problems.append(f"{path or 'the document'}: expected an object, got {type(data).__name__}")
+                return {}
+            return {str(k): value_of(v, f"{path}.{k}" if path else str(k), problems) for k, v in data.items()}
+
+        return read_mapping
+    return _scalar_reader(tp)
+
+
+def _scalar_reader(tp: Any) -> _Reader:
+    def read_scalar(data: Any, path: str, problems: list[str]) -> Any:
+        if type(data) is tp and (tp is not float or math.isfinite(data)):  # the usual case, at once
+            return data
+        return _load_scalar(tp, data, path, problems)
+
+    return read_scalar
+
+
+def _union_reader(args: tuple[Any, ...]) -> _Reader:
+    inner = [a for a in args if a is not type(None)]
+    optional = type(None) in args
+    wanted = " or ".join(_SCALARS[a][1] if a in _SCALARS else "an object" for a in args)
+    only = _reader(inner[0]) if len(inner) == 1 else None
+
+    def read_union(data: Any, path: str, problems: list[str]) -> Any:
+        if data is None and optional:
+            return None
+        if only is not None and inner[0] not in _SCALARS:
+            return only(data, path, problems)
+        scratch: list[str] = []
+        value = only(data, path, scratch) if only is not None else None
+        if only is not None and not scratch:
+            return value
+        problems.append(f"{path or 'the document'}: expected {wanted}, got {data!r}")
+        return None
+
+    return read_union
+
+
+def _load_scalar(tp: Any, data: Any, path: str, problems: list[str]) -> Any:
     if tp is float and isinstance(data, (int, float)) and not isinstance(data, bool) and math.isfinite(data):
         return float(data)
     if tp is int and isinstance(data, float) and data.is_integer():
         return int(data)
     if tp is not float and isinstance(data, tp) and (tp is bool or not isinstance(data, bool)):
         return data
-    problems.append(f"{where}: expected {_SCALARS[tp][1]}, got {data!r}")
+    problems.append(f"{path or 'the document'}: expected {_SCALARS[tp][1]}, got {data!r}")
     return None
+
+
+class _Shape(NamedTuple):
+    known: frozenset[str]  # `known_keys`
+    inside: tuple[tuple[_Field, _Reader], ...]  # the `inside` fields, each with the reader of its values
+    plain: tuple[tuple[_Field, _Reader], ...]  # the others, each with the reader of its type
+
+
+@functools.cache
+def _shape(cls: type) -> _Shape:
+    fields = _fields(cls)
+    inside = tuple((f, _reader(f.type.__args__[1])) for f in fields if f.inside is not None)
+    return _Shape(known_keys(cls), inside, tuple((f, _reader(f.type)) for f in fields if f.inside is None))
 
 
 def _load_dataclass(cls: type, data: Any, path: str, problems: list[str]) -> Any:
@@ -168,35 +242,34 @@ def _load_dataclass(cls: type, data: Any, path: str, problems: list[str]) -> Any
         problems.append(f"{path or 'the document'}: expected an object, got {type(data).__name__}")
         return None
     found = len(problems)
-    known = known_keys(cls)
-    problems.extend(unknown_key(str(k), known, path or "the top level") for k in data if k not in known)
-    data = dict(data)
+    known, inside, plain = _shape(cls)
+    if not known.issuperset(data):
+        problems.extend(unknown_key(str(k), known, path or "the top level") for k in data if k not in known)
     values: dict[str, Any] = {}
-    for f in _fields(cls):
-        if f.inside is not None:  # taken out of the list's items before they are read
-            listed, key, item_key = f.inside
-            items = data.get(listed)
-            if isinstance(items, list):
-                values[f.name] = {
-                    str(item.get(key)): _load(f.type.__args__[1], item[item_key], f"{listed}[{i}].{item_key}", problems)
-                    for i, item in enumerate(items)
-                    if isinstance(item, Mapping) and item_key in item
-                }
-                data[listed] = [
-                    {k: v for k, v in i.items() if k != item_key} if isinstance(i, Mapping) else i for i in items
-                ]
-    for f in _fields(cls):
+    if inside:
+        data = dict(data)
+    for f, read in inside:  # taken out of the list's items before they are read
+        listed, key, item_key = typing.cast(tuple[str, str, str], f.inside)
+        items = data.get(listed)
+        if isinstance(items, list):
+            values[f.name] = {
+                str(item.get(key)): read(item[item_key], f"{listed}[{i}].{item_key}", problems)
+                for i, item in enumerate(items)
+                if isinstance(item, Mapping) and item_key in item
+            }
+            data[listed] = [
+                {k: v for k, v in i.items() if k != item_key} if isinstance(i, Mapping) else i for i in items
+            ]
+    for f, read in plain:
         where = f"{path}.{f.name}" if path else f.name
-        if f.inside is not None:
-            continue
         if f.name not in data:
             if f.required:
                 problems.append(f"{where}: missing")
             elif f.missing is not _NOTHING:
                 values[f.name] = f.missing
             continue
-        values[f.name] = _load(f.type, data[f.name], where, problems)
-        if f.choices and values[f.name] not in f.choices:
+        value = values[f.name] = read(data[f.name], where, problems)
+        if f.choices and value not in f.choices:
             problems.append(f"{where} must be one of {', '.join(map(str, f.choices))}, got {data[f.name]!r}")
     return None if len(problems) > found else cls(**values)
 

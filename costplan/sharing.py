@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 from costplan.models import ServiceSpec
 from costplan.plans import Node, from_units, to_units
@@ -42,32 +41,41 @@ class CostShares:
 
 
 def node_shares(node: Node, price_units: int) -> dict[str, int]:
-    """`price_units` of one node split over its services and idle ("" key); the parts sum to it exactly."""
-    used_cpu, used_mem = node.used_cpu_mhz, node.used_memory_mb
-    cpu_share = Fraction(used_cpu, node.cpu_mhz) if node.cpu_mhz > 0 else Fraction(0)
-    mem_share = Fraction(used_mem, node.memory_mb) if node.memory_mb > 0 else Fraction(0)
-    by_cpu = cpu_share >= mem_share  # ties: CPU (the shares are equal, so either split is the same)
+    """`price_units` of one node split over its services and idle ("" key); the parts sum to it exactly.
+
+    In integers: each part is a numerator over one common denominator (a node's capacity in its
+    binding dimension), so the split costs a few integer operations per service, not fractions."""
+    used_cpu = used_mem = 0
+    for r in node.replicas:
+        used_cpu += r.cpu_mhz
+        used_mem += r.memory_mb
+    cpu_share = (used_cpu, node.cpu_mhz) if node.cpu_mhz > 0 else (0, 1)  # (numerator, denominator > 0)
+    mem_share = (used_mem, node.memory_mb) if node.memory_mb > 0 else (0, 1)
+    by_cpu = cpu_share[0] * mem_share[1] >= mem_share[0] * cpu_share[1]  # ties: CPU (either split is the same)
     capacity = node.cpu_mhz if by_cpu else node.memory_mb
+    if capacity <= 0:
+        return {IDLE: price_units}
     used: dict[str, int] = {}
     for r in node.replicas:
         used[r.service] = used.get(r.service, 0) + (r.cpu_mhz if by_cpu else r.memory_mb)
-    exact: dict[str, Fraction] = {}
-    if capacity > 0:
-        exact = {s: Fraction(price_units * amount, capacity) for s, amount in used.items()}
-    # An over-full node (not a valid plan, but readable) has no idle share and is split pro rata.
-    total = sum(exact.values(), Fraction(0))
-    if total > price_units and total > 0:
-        exact = {s: v * price_units / total for s, v in exact.items()}
-        total = Fraction(price_units)
-    exact[IDLE] = price_units - total
-    return _largest_remainder(exact, price_units)
+    # Service s's exact share is price x used[s] / capacity; the idle share is the rest.
+    parts = {s: price_units * amount for s, amount in used.items()}
+    total = sum(parts.values())
+    if total > price_units * capacity and total > 0:  # over-full (not a valid plan, but readable): pro rata
+        parts = {s: price_units * part for s, part in parts.items()}
+        parts[IDLE] = 0
+        return _largest_remainder(parts, total, price_units)
+    parts[IDLE] = price_units * capacity - total
+    return _largest_remainder(parts, capacity, price_units)
 
 
-def _largest_remainder(exact: Mapping[str, Fraction], total: int) -> dict[str, int]:
-    floors = {k: v.numerator // v.denominator for k, v in exact.items()}
+def _largest_remainder(numerators: Mapping[str, int], denominator: int, total: int) -> dict[str, int]:
+    """Parts numerator / denominator rounded to integers that sum to `total`: the floors, plus one
+    for the parts with the largest remainders."""
+    floors = {k: v // denominator for k, v in numerators.items()}
     left = total - sum(floors.values())
     # Ties by name (idle "" first), so the split is the same on every run.
-    order = sorted(exact, key=lambda k: (-(exact[k] - floors[k]), k))
+    order = sorted(numerators, key=lambda k: (-(numerators[k] % denominator), k))
     for k in order[:left]:
         floors[k] += 1
     return floors
@@ -76,8 +84,9 @@ def _largest_remainder(exact: Mapping[str, Fraction], total: int) -> dict[str, i
 def cost_shares(nodes: Sequence[Node], unit_prices: Mapping[str, float]) -> CostShares:
     """The baseline's cost per service and its idle cost; `unit_prices` is pool -> price per node and month."""
     units: dict[str, int] = {}
+    price_units = {pool: to_units(price) for pool, price in unit_prices.items()}
     for node in nodes:
-        for key, value in node_shares(node, to_units(unit_prices[node.pool])).items():
+        for key, value in node_shares(node, price_units[node.pool]).items():
             units[key] = units.get(key, 0) + value
     idle = units.pop(IDLE, 0)
     ordered = dict(sorted(units.items()))

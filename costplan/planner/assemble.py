@@ -114,14 +114,18 @@ def build_nodes(
     """Nodes grouped by pool (name order), each listing its replicas by service name."""
     order = sorted(range(len(layout.types)), key=lambda n: (names[int(layout.types[n])], n))
     size = _columns(rows, ("cpu_mhz", "memory_mb"))
+    replica = [Replica(s.name, s.cpu_mhz, s.memory_mb) for s in services]  # values: one per service will do
+    # The cells that hold replicas, by node then service: one pass over the [S, N] counts (a
+    # column at a time was 16,000 strided passes over 1.3 GB at 10,000 services).
+    service_of, node_of = np.nonzero(layout.counts)
+    by_node = np.lexsort((service_of, node_of))
+    service_of, node_of = service_of[by_node], node_of[by_node]
+    bounds = np.searchsorted(node_of, np.arange(len(layout.types) + 1)).tolist()
     nodes = []
     for n in order:
         t = int(layout.types[n])
-        replicas = tuple(
-            Replica(services[int(s)].name, services[int(s)].cpu_mhz, services[int(s)].memory_mb)
-            for s in np.flatnonzero(layout.counts[:, n])
-            for _ in range(int(layout.counts[s, n]))
-        )
+        cells = service_of[bounds[n] : bounds[n + 1]].tolist()
+        replicas = tuple(replica[s] for s in cells for _ in range(int(layout.counts[s, n])))
         nodes.append(Node(names[t], int(size["cpu_mhz"][t]), int(size["memory_mb"][t]), replicas))
     return tuple(nodes)
 

@@ -367,15 +367,16 @@ def _assemble(
     }
     if peak is not None:
         peak_cost = peak.layout.cost(rows)
+        peak_nodes = build_nodes(rows, peak.layout, names, specs)
         if options.commit:  # the baseline's nodes are paid (committed) at peak too; the burst on demand
-            peak_cost = committed_peak_units(pools, build_nodes(rows, peak.layout, names, specs), on_demand)
+            peak_cost = committed_peak_units(pools, peak_nodes, on_demand)
         peak_bound = int(min(peak.result.bound_units, peak_cost))
         peak_plan = PeakPlan(
             monthly_cost=from_units(peak_cost),
             lower_bound=bound_from_units(peak_bound),
             gap=relative_gap(from_units(peak_cost), bound_from_units(peak_bound)),
             status="optimal" if peak_bound >= peak_cost else "feasible",
-            nodes=build_nodes(rows, peak.layout, names, specs),
+            nodes=peak_nodes,
         )
     first = next((a for a in alternatives if a.kind == "baseline_ffd"), None)
     assumptions: dict[str, Any] = {

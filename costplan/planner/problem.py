@@ -95,30 +95,38 @@ def build_problem(
     cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)
     n_types = len(types)
 
-    # Which types each service may use (provider constraint) and how many replicas fit per node.
-    rows: list[tuple[int, int, bool, BoolArray, int]] = []
-    for i, (s, count) in enumerate(zip(services, counts, strict=True)):
-        if count <= 0:
-            continue
-        ok = np.ones(n_types, dtype=bool)
-        if s.providers:
+    # Which types each service may use (provider constraint) and how many replicas fit per node:
+    # one mask per distinct provider list, the fits of every service at once (10,000 services).
+    active = [(i, int(count)) for i, (s, count) in enumerate(zip(services, counts, strict=True)) if count > 0]
+    specs = [services[i] for i, _ in active]
+    masks: dict[tuple[str, ...], tuple[BoolArray, bytes]] = {}  # providers -> allowed types, as bytes too
+    for s in specs:
+        wanted = tuple(s.providers)
+        if wanted not in masks:
             ok = np.asarray(
-                [matches_provider(s.providers, p, u) for p, u in zip(provider, provider_uuid, strict=True)], dtype=bool
+                [not wanted or matches_provider(wanted, p, u) for p, u in zip(provider, provider_uuid, strict=True)],
+                dtype=bool,
+            ).reshape(n_types)
+            masks[wanted] = (ok, ok.tobytes())
+    per = per_node(
+        np.asarray([s.cpu_mhz for s in specs], dtype=np.int64),
+        np.asarray([s.memory_mb for s in specs], dtype=np.int64),
+        np.asarray([s.spread for s in specs], dtype=bool),
+        cap_cpu,
+        cap_mem,
+    )
+    allowed = np.asarray([masks[tuple(s.providers)][0] for s in specs], dtype=bool).reshape(len(specs), n_types)
+    fits: list[bool] = ((allowed & (per > 0)).sum(axis=1) > 0).tolist()  # some allowed type holds one replica
+    any_allowed: list[bool] = (allowed.sum(axis=1) > 0).tolist()
+    rows: list[tuple[int, int, bool, BoolArray, bytes]] = []
+    for (i, count), s, ok_any, fit in zip(active, specs, any_allowed, fits, strict=True):
+        if s.providers and not ok_any:
+            raise InfeasiblePlan(  # also the note of a per-provider alternative: name the service's providers
+                f"service {s.name!r} may only run on {' or '.join(s.providers)}, "
+                "and no candidate node type is from there"
             )
-            if not ok.any():
-                raise InfeasiblePlan(  # also the note of a per-provider alternative: name the service's providers
-                    f"service {s.name!r} may only run on {' or '.join(s.providers)}, "
-                    "and no candidate node type is from there"
-                )
-        per = per_node(
-            np.asarray([s.cpu_mhz], dtype=np.int64),
-            np.asarray([s.memory_mb], dtype=np.int64),
-            np.asarray([s.spread]),
-            cap_cpu,
-            cap_mem,
-        )[0]
-        k = np.where(ok, np.minimum(per, count), 0)
-        if not (k > 0).any():
+        ok, ok_bytes = masks[tuple(s.providers)]
+        if not fit:
             largest = np.flatnonzero(ok)
             best_cpu = int(cap_cpu[largest].max()) if len(largest) else 0
             best_mem = int(cap_mem[largest].max()) if len(largest) else 0
@@ -126,13 +134,13 @@ def build_problem(
                 f"service {s.name!r}: one replica needs {s.cpu_mhz} MHz and {s.memory_mb} MB, but no allowed node "
                 f"type offers both (largest usable: {best_cpu} MHz, {best_mem} MB after overhead and headroom)"
             )
-        rows.append((i, int(count), bool(s.spread), ok, 0))
+        rows.append((i, count, bool(s.spread), ok, ok_bytes))
 
     # Group identical non-spread services with the same allowed types: one model variable each.
     members: list[list[int]] = []
     slot_of: dict[tuple[int, int, bytes], int] = {}
-    for i, _, spread, ok, _ in rows:
-        key = (services[i].cpu_mhz, services[i].memory_mb, ok.tobytes())
+    for i, _, spread, _, allowed_key in rows:
+        key = (services[i].cpu_mhz, services[i].memory_mb, allowed_key)
         if not spread and key in slot_of:
             members[slot_of[key]].append(i)
             continue

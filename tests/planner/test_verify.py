@@ -162,3 +162,35 @@ def test_submission_order_is_a_permutation_of_the_services(good: dict[str, Any])
     fails(data, "not a permutation")
     data["submission_order"] = [data["services"][0]["name"]] * len(data["services"])
     fails(data, "not a permutation")
+
+
+def test_plan_view_builds_its_replica_counts_only_when_read(good: dict[str, Any]) -> None:
+    """The estimate and the placement check use the cluster alone: the [S, N] counts (1.3 GB at
+    10,000 services) are built on first read, one cell per replica the plan shows."""
+    from costplan.planner.scheduler import estimate, from_plan
+
+    plan = Plan.from_dict(good)
+    view = from_plan(plan)
+    estimate(view.cluster, view.count_min, view.order, runs=5, seed=1)
+    assert "counts" not in view.__dict__
+    names = [s.name for s in plan.services]
+    want = [[sum(r.service == name for r in node.replicas) for node in plan.nodes] for name in names]
+    assert view.counts.tolist() == want and view.counts.dtype.name == "int64"
+    assert int(view.counts.sum()) == sum(s.count_min for s in plan.services)
+
+
+def test_placement_check_is_the_best_fit_schedule_with_or_without_enough_nodes(good: dict[str, Any]) -> None:
+    """`placement_of` runs best fit through `estimate` (no [S, N] placement kept): the same verdict
+    and failed counts as `schedule`, on the plan and on the plan short of nodes."""
+    from costplan.planner.scheduler import from_plan, schedule
+    from costplan.planner.verify import placement_of
+
+    short = copy.deepcopy(good)
+    short["nodes"] = short["nodes"][:1]
+    for data in (good, short):
+        plan = Plan.from_dict(data)
+        view = from_plan(plan, distinct_hosts=True)
+        check = schedule(view.cluster, view.count_min, view.order, mode="best-fit")
+        assert placement_of(plan) == (check.lands, check.failed)
+    assert placement_of(Plan.from_dict(good)) == (True, {})
+    assert placement_of(Plan.from_dict(short))[1]
