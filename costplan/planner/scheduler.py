@@ -49,7 +49,6 @@ import numpy as np
 import numpy.typing as npt
 
 from costplan.models import ServiceSpec
-from costplan.planner import nomad_walk
 from costplan.plans import (
     Node,
     PlacementEstimate,
@@ -441,6 +440,8 @@ def _evaluate(
     if shuffles is None:
         _best_fit(caps, np.arange(len(nodes)), want, desired, c, m, distinct, local, here, missing)
     else:
+        from costplan.planner import nomad_walk  # numba loads only where the model runs (0.3 s)
+
         walk, limit_, want = shuffles.walks(len(nodes)), limit(n_ready), np.ascontiguousarray(want, dtype=np.int64)
         free_cpu, free_mem = local.free_cpu, local.free_mem
         nomad_walk.evaluate(

@@ -84,13 +84,13 @@ def test_cost_per_service_by_the_binding_dimension_by_hand() -> None:
     assert shares.services == {"api": 7.874, "db": 31.4961} and shares.idle == 10.6299
 
 
-
 def test_an_over_full_node_is_split_pro_rata_and_a_node_without_capacity_is_idle() -> None:
     """Over-full (1000 MHz node, 900 + 300 MHz used, CPU binds): no idle share, 7 units split 3:1 ->
     5.25 / 1.75 -> floors 5 + 1, the last unit to b (.75); a node with no capacity is all idle."""
     node = Node("p", 1000, 5000, (Replica("a", 900, 10), Replica("b", 300, 10)))
     assert node_shares(node, 7) == {"a": 5, "b": 2, "": 0}
     assert node_shares(Node("p", 0, 0, (Replica("a", 1, 1),)), 7) == {"": 7}
+
 
 def test_plan_carries_cost_per_service_summing_to_its_cost() -> None:
     rows = [("Alpha", "g2", 2, 4.0, 50.0), ("Alpha", "g4", 4, 16.0, 130.0)]
