@@ -63,6 +63,8 @@ PROGRESS = 0.05  # a landing share gained per node below this doubles what the n
 MISSING_RUNS = 2  # seeded runs tried for the plan's nodes even when the deadline has passed
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
+PIN_SHARE = 0.9  # of the stage's time left, for the pinning search (medium-1: when it took all, a
+# pinned plan that did not land had no time to grow, and the stage fell back to one pool per service)
 CONFIRM_ROUNDS = 3  # second tries (untrimmed, then grown) for a candidate the full runs do not confirm
 RESERVE = 1.3  # margin on the measured time of the estimates still to come
 TAIL_ESTIMATES = 1  # full estimates after the stage: the plan's own
@@ -310,7 +312,7 @@ def land(
             break
     found = [j for j in screened if judge.meets(j)]
     if not found and pinnable and judge.time_left():  # pinned pool lists (pinning.py)
-        pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until())
+        pinned = pin(types, specs, layout, seed=options.landing_seed, deadline=judge.until(PIN_SHARE))
         if pinned is not None:
             screened.append(judge.screen(_pinned(types, pinned)))
             found += [_trim(judge, screened[-1])] if judge.meets(screened[-1]) else []
@@ -580,15 +582,20 @@ class _Judge:
         slope, fixed = np.polyfit(x, y, 1)
         return float(max(fixed, 0.0) + max(slope, 0.0) * runs)
 
-    def until(self) -> float:
-        """The time by which a search must end to leave the final estimates their reserve: the final
-        check of the kept candidate here, then the plan's own estimate."""
+    def until(self, share: float = 1.0) -> float:
+        """The time by which a search must end to leave the final estimates their reserve (the final
+        check of the kept candidate here, then the plan's own estimate), or `share` of the time
+        until then (what is left goes to the growth rounds)."""
+        now, end = time.monotonic(), self._end()
+        return now + share * max(0.0, end - now) if share < 1.0 else end
+
+    def _end(self) -> float:
         runs = self.options.landing_runs
         return self.deadline - RESERVE * (self.seconds(runs + SCREEN_RUNS) + TAIL_ESTIMATES * self.seconds(runs))
 
     def time_left(self) -> bool:
         """Whether another screening fits before the final estimate's reserve."""
-        return time.monotonic() < self.until()
+        return time.monotonic() < self._end()
 
 
 def _grow(judge: _Judge, start: _Judged, *, trim: bool = True) -> _Judged | None:

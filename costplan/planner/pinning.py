@@ -44,6 +44,7 @@ from costplan.planner.scheduler import MAX_FIT, limit
 CHUNK = 1000  # iterations of one restart (short restarts find pinned plans more often than long ones)
 RESTARTS = 6  # restarts per set of nodes
 EXTRA_TYPES = 3  # node types tried for the one extra node
+BASE_SHARE = 0.7  # of the search's time, for the packing's nodes alone (medium-0 lands with one more)
 MAX_NODES = 200  # larger plans get `pin_lists`, without the search (a replay costs 12-20 ms at 557 nodes)
 TIE = 1e-9  # scores closer than this are a tie (the platform's shuffle breaks it)
 OVERFLOW_ROUNDS = 4  # `pin_lists`: rounds of overflow nodes for what the replay leaves unplaced
@@ -276,7 +277,8 @@ def pin(
     allowed = _packed_lists(specs, layout, search.limit, frozenset())
     order = _first_order(specs, allowed, frozenset())
     price = types["price_units"].to_numpy(dtype=np.int64)
-    tried = [(_restarts(search, allowed, order, seed, 0, deadline), search, 0)]
+    now = time.monotonic()  # the packing's nodes alone get half the time: the rest is for one extra node
+    tried = [(_restarts(search, allowed, order, seed, 0, now + BASE_SHARE * max(0.0, deadline - now)), search, 0)]
     first = tried[0][0]
     if first[0][:2] != (0.0, 0):
         for t in _extra_types(types, specs, first[3], search.limit, n_nodes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -165,3 +166,13 @@ def test_growth_gives_services_with_no_common_node_type_overflow_pools_of_their_
     x_types = {config.pool_types[p] for p in config.allowed[0]}
     y_types = {config.pool_types[p] for p in config.allowed[1]}
     assert x_types == {a} and y_types == {b}
+
+
+def test_the_pinning_search_gets_a_share_of_the_stage_time_and_the_growth_the_rest() -> None:
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    now = time.monotonic()
+    judge = _Judge(types, [service("x", 1, 100, 100)], PlanOptions(), deadline=now + 10.0, names={0: "p"})
+    assert now + 10.0 - 0.1 <= judge.until() <= now + 10.0  # nothing measured yet: no reserve
+    assert now + 4.9 <= judge.until(0.5) <= now + 5.1
+    late = _Judge(types, [service("x", 1, 100, 100)], PlanOptions(), deadline=now - 1.0, names={0: "p"})
+    assert late.until(0.5) <= time.monotonic() and late.until() < now and not late.time_left()
