@@ -6,6 +6,7 @@ import time
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from costplan.planner import scheduler
 from costplan.planner.capacity import CapacityModel, node_types
@@ -98,16 +99,20 @@ def test_trimming_takes_overflow_nodes_only_when_pool_names_reorder_the_pools() 
     assert kept.node_pool.count(planned) == 3 and len(kept.node_pool) == 5 and kept.added == 2
 
 
-def test_replicas_the_replay_leaves_unplaced_get_overflow_nodes_of_the_cheapest_type_per_covered_share() -> None:
-    """A layout that promises three 2000 MHz replicas on a 4000 MHz node: the replay places two, and
-    the third gets an overflow node; of the two types that fit it, the small one covers all that is
-    unplaced for less."""
+def large_and_small() -> tuple[pd.DataFrame, int, int]:
+    """A 4000 MHz type at 100 and a 2000 MHz type at 40 (the rows of each)."""
     rows = [("P", "n4", 4, 8, 100.0), ("P", "s2", 2, 4, 40.0)]
     types, _ = node_types(catalogue(rows), CapacityModel())
     large = types["instance_type"] == "n4"
     types = types.assign(cpu_mhz=np.where(large, 4000, 2000), memory_mb=np.where(large, 8192, 4096))
-    big = types.index[types["instance_type"] == "n4"][0]
-    small = types.index[types["instance_type"] == "s2"][0]
+    return types, int(types.index[large][0]), int(types.index[~large][0])
+
+
+def test_replicas_the_replay_leaves_unplaced_get_overflow_nodes_of_the_cheapest_type_per_covered_share() -> None:
+    """A layout that promises three 2000 MHz replicas on a 4000 MHz node: the replay places two, and
+    the third gets an overflow node; of the two types that fit it, the small one covers all that is
+    unplaced for less."""
+    types, big, small = large_and_small()
     specs = [service("x", 3, 2000, 1024)]
     layout = Layout(np.asarray([big]), np.asarray([[3]]))
     before = replay([4000], [8192], specs, [[0]], [0])
@@ -121,12 +126,7 @@ def test_pinning_falls_back_to_the_packed_lists_with_overflow_nodes_when_no_sear
     """Two nodes promised four 2000 MHz replicas each (room for two): no pinned search with one extra
     node lands, so `pin` hands the packing's lists to `pin_lists`, whose overflow nodes take the rest
     (four small nodes: cheaper per covered share than two large ones)."""
-    rows = [("P", "n4", 4, 8, 100.0), ("P", "s2", 2, 4, 40.0)]
-    types, _ = node_types(catalogue(rows), CapacityModel())
-    large = types["instance_type"] == "n4"
-    types = types.assign(cpu_mhz=np.where(large, 4000, 2000), memory_mb=np.where(large, 8192, 4096))
-    big = types.index[types["instance_type"] == "n4"][0]
-    small = types.index[types["instance_type"] == "s2"][0]
+    types, big, small = large_and_small()
     layout = Layout(np.asarray([big, big]), np.asarray([[4, 4]]))
     pinned = pin(types, [service("x", 8, 2000, 1024)], layout, seed=0, deadline=float("inf"))
     assert pinned is not None and pinned.replay.lands
