@@ -531,8 +531,6 @@ class _Judge:
         self.demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
         self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
         self.price = types["price_units"].to_numpy(dtype=np.int64)
-        self.cpu = np.asarray([s.cpu_mhz for s in specs], dtype=np.float64)  # per replica
-        self.mem = np.asarray([s.memory_mb for s in specs], dtype=np.float64)
         self.timings: list[tuple[int, float]] = []  # (runs, seconds) of each estimate
         self.trail: list[dict[str, Any]] = []
 
