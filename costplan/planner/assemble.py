@@ -37,8 +37,10 @@ def pool_names(prefix: str, rows: pd.DataFrame, type_ids: Sequence[int]) -> dict
     """`<prefix>-<provider>-<type>`, unique (a numeric suffix breaks ties), at most 63 characters."""
     names: dict[int, str] = {}
     taken: set[str] = set()
-    for t in sorted(type_ids, key=lambda t: (str(rows.at[t, "provider"]), str(rows.at[t, "instance_type"]), t)):
-        base = f"{prefix}-{slug(str(rows.at[t, 'provider']))}-{slug(str(rows.at[t, 'instance_type']))}"
+    row = _columns(rows, ("provider", "instance_type"))
+    provider, kind = row["provider"], row["instance_type"]
+    for t in sorted(type_ids, key=lambda t: (str(provider[t]), str(kind[t]), t)):
+        base = f"{prefix}-{slug(str(provider[t]))}-{slug(str(kind[t]))}"
         base = base[:MAX_NAME].rstrip("-")
         name, k = base, 2
         while name in taken:

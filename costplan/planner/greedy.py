@@ -21,17 +21,11 @@ def size_order(problem: Problem) -> IntArray:
     return order
 
 
-def room_for(problem: Problem, packing: Packing, g: int, free_cpu: IntArray, free_mem: IntArray) -> IntArray:
-    """How many more replicas of group g each node can take (capacity, spread, constraints)."""
-    if packing.n_nodes == 0:
-        return np.zeros(0, dtype=np.int64)
-    return _room(problem, packing.types, packing.counts[:, g], g, free_cpu, free_mem)
-
-
-def _room(
+def room_for(
     problem: Problem, kinds: IntArray, held: IntArray, g: int, free_cpu: IntArray, free_mem: IntArray
 ) -> IntArray:
-    """`room_for` on nodes of types `kinds` holding `held` replicas of g each."""
+    """How many more replicas of group g each node (of type `kinds[n]`, holding `held[n]` of g) can
+    take: capacity, spread, constraints."""
     by_cpu = free_cpu // problem.cpu[g] if problem.cpu[g] > 0 else np.full(len(kinds), BIG)
     by_mem = free_mem // problem.mem[g] if problem.mem[g] > 0 else np.full(len(kinds), BIG)
     room = np.minimum(np.minimum(by_cpu, by_mem), problem.kmax[g, kinds] - held)
@@ -58,7 +52,7 @@ class _Nodes:
     def room(self, g: int) -> IntArray:
         """`room_for` group g on the nodes so far."""
         n = self.n
-        return _room(self.problem, self.types[:n], self.held[g, :n], g, self.free_cpu[:n], self.free_mem[:n])
+        return room_for(self.problem, self.types[:n], self.held[g, :n], g, self.free_cpu[:n], self.free_mem[:n])
 
     def add(self, t: int, g: int, counts: IntArray) -> None:
         """New nodes of type t holding `counts[i]` replicas of group g each."""

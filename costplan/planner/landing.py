@@ -302,11 +302,9 @@ def land(
     screened: list[_Judged] = []
     # All at the packing's cost: the first that lands wins.
     candidates = _candidates(types, specs, layout, options.max_pools)
-    # Beyond the pinning search's size the base candidates do not land (hundreds of random choices
-    # each) and cost the most to judge (every service on every node): pinned lists come first.
-    big = len(layout.types) > MAX_NODES
     pinnable = options.max_pools is None
-    for config in candidates[:BASE_CANDIDATES] if not (big and pinnable) else []:
+    pinned_only = pinned_lists_only(len(layout.types), options)
+    for config in candidates[:BASE_CANDIDATES] if not pinned_only else []:
         screened.append(judge.screen(config))
         if judge.meets(screened[-1]) or not judge.time_left():
             break
@@ -324,7 +322,7 @@ def land(
     at_packing = any(j.cost == packing_cost for j in found)  # nothing cheaper to look for
     for start in ranked[:1] if not found else []:  # the most promising grows first
         found += [] if (grown := _grow(judge, start)) is None else [grown]
-    for config in candidates[BASE_CANDIDATES:] if not found and not (big and pinnable) else []:  # other orders
+    for config in candidates[BASE_CANDIDATES:] if not found and not pinned_only else []:  # other orders
         if not judge.time_left():
             break
         screened.append(judge.screen(config))
@@ -355,6 +353,22 @@ def land(
         trail=tuple(judge.trail),
         note="; ".join(x for x in (note, landed.note) if x),
     )
+
+
+def pinned_lists_only(n_nodes: int, options: PlanOptions) -> bool:
+    """Whether the stage judges pinned lists only (beyond MAX_NODES, no pool cap): the shared
+    candidates never land there and cost the most to judge (every service on every node)."""
+    return n_nodes > MAX_NODES and options.max_pools is None
+
+
+def run_cells(layout: Layout, options: PlanOptions) -> int:
+    """Node visits one seeded run of the stage's candidates makes: every service may walk every
+    node (each evaluation shuffles them), except where the stage judges pinned lists only: each
+    service walks the nodes it is packed on, each replica about `limit` of them."""
+    n_services, n_nodes = layout.counts.shape
+    if pinned_lists_only(n_nodes, options):
+        return int((layout.counts > 0).sum()) + int(layout.counts.sum()) * scheduler.limit(n_nodes)
+    return max(1, int(n_services) * int(n_nodes))
 
 
 def unstaged(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, names: dict[int, str]) -> Landed:
@@ -671,16 +685,15 @@ def _trim(judge: _Judge, grown: _Judged) -> _Judged:
         count = current.config.node_pool.count(pool)
         k = count // 2 or count
         while k >= 1 and judge.time_left():
-            config = current.config
+            config, emptied = current.config, k == count
+            if emptied and any(pools == (pool,) for pools in config.allowed):
+                break  # some service lists this pool alone
             out = set([n for n, p in enumerate(config.node_pool) if p == pool][-k:])
             trial = replace(
                 config,
                 node_pool=tuple(p for n, p in enumerate(config.node_pool) if n not in out),
                 added=config.added - k,
             )
-            emptied = k == count
-            if emptied and any(pools == (pool,) for pools in config.allowed):
-                break  # some service lists this pool alone
             judged = judge.screen(_without_pool(trial, pool) if emptied else trial)
             if not judge.meets(judged):
                 k //= 2

@@ -277,7 +277,7 @@ def pin(
     allowed = _packed_lists(specs, layout, search.limit, frozenset())
     order = _first_order(specs, allowed, frozenset())
     price = types["price_units"].to_numpy(dtype=np.int64)
-    now = time.monotonic()  # the packing's nodes alone get half the time: the rest is for one extra node
+    now = time.monotonic()  # the packing's nodes alone get BASE_SHARE of the time: the rest is for one extra node
     tried = [(_restarts(search, allowed, order, seed, 0, now + BASE_SHARE * max(0.0, deadline - now)), search, 0)]
     first = tried[0][0]
     if first[0][:2] != (0.0, 0):

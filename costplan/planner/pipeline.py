@@ -25,13 +25,11 @@ from costplan.planner.baselines import best_single_type, ffd_baseline, least_was
 from costplan.planner.bounds import integral, lp_bound
 from costplan.planner.capacity import check_provider_options, node_types, single_environment
 from costplan.planner.greedy import class_types, ffd
-from costplan.planner.landing import Landed, land, one_pool_per_service, unstaged
+from costplan.planner.landing import Landed, land, one_pool_per_service, run_cells, unstaged
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
-from costplan.planner.pinning import MAX_NODES
 from costplan.planner.problem import Packing, Problem, build_problem
 from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
-from costplan.planner.scheduler import limit
 from costplan.planner.search import SearchResult, solve, stderr_progress
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
@@ -279,16 +277,6 @@ def _scheduler_stage(
     landed = land(candidates.types, specs, found.layout, candidates.names, options=fewer, deadline=deadline)
     note = RUNS_NOTE.format(runs=runs, asked=options.landing_runs, cells=cells)
     return replace(landed, note="; ".join(x for x in (note, landed.note) if x))
-
-
-def run_cells(layout: Layout, options: PlanOptions) -> int:
-    """Node visits one seeded run of the stage's candidates makes: every service may walk every
-    node (each evaluation shuffles them), except beyond MAX_NODES, where the stage judges pinned
-    lists: each service walks the nodes it is packed on, each replica about `limit` of them."""
-    n_services, n_nodes = layout.counts.shape
-    if n_nodes > MAX_NODES and options.max_pools is None:
-        return int((layout.counts > 0).sum()) + int(layout.counts.sum()) * limit(n_nodes)
-    return max(1, int(n_services) * int(n_nodes))
 
 
 def affordable_runs(cells: int, options: PlanOptions) -> tuple[int, int]:

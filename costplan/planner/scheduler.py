@@ -811,7 +811,7 @@ def _autoscale(
     held: dict[int, IntArray],
     state: _State,
     r: int,
-    rng: Shuffles | None,
+    shuffles: Shuffles | None,
 ) -> tuple[list[int], bool, dict[int, bool]]:
     """Grow pools for one run's blocked services (module docstring); returns the pools grown (one
     entry per node), whether some replica still does not land, and the spread kept per blocked service."""
@@ -852,7 +852,9 @@ def _autoscale(
             nodes = current.nodes_of(s)
             here = here_of[s][None, nodes]
             left = int(
-                _evaluate(current, s, nodes, np.asarray([left]), int(demand[s]), one, here, current.n_nodes, rng)[0]
+                _evaluate(current, s, nodes, np.asarray([left]), int(demand[s]), one, here, current.n_nodes, shuffles)[
+                    0
+                ]
             )
             free_cpu, free_mem = one.free_cpu[0], one.free_mem[0]
             here_of[s][nodes] = here[0]

@@ -15,9 +15,10 @@ from costplan.cli import cli
 from costplan.errors import ConfigError
 from costplan.planner import PlanOptions, make_plan, scheduler, verify_plan
 from costplan.planner.assemble import part_names
+from costplan.planner.landing import run_cells
 from costplan.planner.layout import Layout
 from costplan.planner.pinning import MAX_NODES
-from costplan.planner.pipeline import affordable_runs, run_cells
+from costplan.planner.pipeline import affordable_runs
 from costplan.plans import Plan
 from tests.planner.conftest import catalogue, service
 
