@@ -28,18 +28,24 @@ lists a node where a wide service's random placement decides the room.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from costplan.models import ServiceSpec
 from costplan.planner.capacity import eligible_matrix, eligible_types
 from costplan.planner.layout import Layout
-from costplan.planner.scheduler import MAX_FIT, limit
+from costplan.planner.scheduler import limit
+
+IntArray = npt.NDArray[np.int64]
 
 CHUNK = 1000  # iterations of one restart (short restarts find pinned plans more often than long ones)
 RESTARTS = 6  # restarts per set of nodes
@@ -52,17 +58,26 @@ OVERFLOW_ROUNDS = 4  # `pin_lists`: rounds of overflow nodes for what the replay
 
 @dataclass(frozen=True)
 class Replay:
-    """One deterministic replay: replicas per service and node, what is left, the risky ties."""
+    """One deterministic replay: what is left per service, the risky ties, replicas per service and node."""
 
-    placed: tuple[dict[int, int], ...]  # per service: node -> replicas
     missing: tuple[int, ...]  # per service
     ties: tuple[tuple[int, tuple[int, ...]], ...]  # (service, tied nodes) that the future tells apart
     spread_shared: int  # replicas of spread services beyond one per node
     room: dict[int, tuple[int, ...]]  # failing service -> nodes it may not use that had room for it
+    lists: _Flat = field(compare=False, repr=False)  # the pool lists replayed
+    counts: IntArray = field(compare=False, repr=False)  # replicas per entry of `lists`
 
     @property
     def lands(self) -> bool:
         return not any(self.missing)
+
+    @cached_property
+    def placed(self) -> tuple[dict[int, int], ...]:
+        """Per service: node -> replicas."""
+        return tuple(
+            {n: k for n, k in zip(nodes, counts, strict=True) if k}
+            for nodes, counts in zip(self.lists.split(self.lists.idx), self.lists.split(self.counts), strict=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -93,76 +108,79 @@ def replay(
 
     A `wide` service (more nodes than the limit: module docstring) is placed at random by the
     platform, so it lands exactly when the slots on its nodes cover its replicas; its replicas are
-    put anywhere here, and a later service listing one of its nodes (other than an identical wide
-    service with the same list, which only needs the remaining slots) is a risky tie."""
-    n_nodes = len(cap_cpu)
-    free_cpu, free_mem = [float(c) for c in cap_cpu], [float(m) for m in cap_mem]
-    position = {s: i for i, s in enumerate(order)}
-    members: list[set[int]] = [set() for _ in range(n_nodes)]  # node -> positions of the services listing it
-    for s in order:
-        for n in allowed[s]:
-            members[n].add(position[s])
-    placed: list[dict[int, int]] = [{} for _ in specs]
-    missing = [0] * len(specs)
-    ties: list[tuple[int, tuple[int, ...]]] = []
-    room: dict[int, tuple[int, ...]] = {}
-    fits = fits or [()] * len(specs)
-    shared = 0
+    put anywhere here (nodes no later service lists first), and a later service listing one of its
+    nodes (other than an identical wide service with the same list, which only needs the remaining
+    slots) is a risky tie. Compiled: `pinned_walk.replay`."""
+    return _Specs(specs, wide).replay(cap_cpu, cap_mem, allowed, order, fits)
 
-    def state(n: int, s: int) -> tuple[object, ...]:  # what tells node n apart from now on
-        later = frozenset(p for p in members[n] if p >= position[s])
-        return (cap_cpu[n], cap_mem[n], free_cpu[n], free_mem[n], placed[s].get(n, 0), later)
 
-    for s in order:
-        spec = specs[s]
-        want, c, m, here = spec.count_min, spec.cpu_mhz, spec.memory_mb, placed[s]
-        if s in wide:
-            slots = {n: int(min(free_cpu[n] // max(c, 1), free_mem[n] // max(m, 1))) for n in allowed[s]}
-            saturated, left = sum(slots.values()) == want, want
-            # Nodes no later service lists first: what is left random then matters least.
-            for n in sorted(allowed[s], key=lambda n: any(p > position[s] for p in members[n])):
-                take = min(left, slots[n])
-                if take > 0:
-                    free_cpu[n] -= take * c
-                    free_mem[n] -= take * m
-                    here[n] = take
-                    left -= take
-            missing[s] = left
-            if left:
-                room[s] = ()
-            if saturated:  # every slot taken: the placement is the same whatever the shuffle
-                continue
-            mine = (c, m, allowed[s])  # an identical wide service on the same list only takes slots
-            alike = {t for t in wide if (specs[t].cpu_mhz, specs[t].memory_mb, allowed[t]) == mine}
-            others = {n for n in allowed[s] for p in members[n] if p > position[s] and order[p] not in alike}
-            if others:
-                ties.append((s, tuple(sorted(others))))
-            continue
-        for k in range(want):
-            best, pick, tied = -np.inf, -1, list[int]()
-            for n in allowed[s]:
-                if free_cpu[n] < c or free_mem[n] < m:
-                    continue
-                fit = 20.0 - (10.0 ** ((free_cpu[n] - c) / cap_cpu[n]) + 10.0 ** ((free_mem[n] - m) / cap_mem[n]))
-                score = min(MAX_FIT, max(0.0, fit)) / MAX_FIT
-                if here.get(n, 0):
-                    score = (score - (here[n] + 1) / max(want, 1)) / 2.0
-                if score > best + TIE:
-                    best, pick, tied = score, n, []
-                elif score > best - TIE:
-                    tied.append(n)
-            if pick < 0:
-                missing[s] = want - k
-                room[s] = tuple(n for n in fits[s] if free_cpu[n] >= c and free_mem[n] >= m)
-                break
-            if tied and any(state(n, s) != state(pick, s) for n in tied):
-                ties.append((s, (pick, *tied)))
-            free_cpu[pick] -= c
-            free_mem[pick] -= m
-            here[pick] = here.get(pick, 0) + 1
-        if spec.spread:
-            shared += sum(v - 1 for v in here.values() if v > 1)
-    return Replay(tuple(placed), tuple(missing), tuple(ties), shared, room)
+@dataclass(frozen=True)
+class _Flat:
+    """Lists flattened for the compiled replay: `idx[ptr[s]:ptr[s + 1]]` are service s's nodes."""
+
+    ptr: IntArray
+    idx: IntArray
+
+    @classmethod
+    def of(cls, lists: Sequence[Sequence[int]]) -> _Flat:
+        ptr = np.fromiter(itertools.accumulate(map(len, lists), initial=0), np.int64, len(lists) + 1)
+        return cls(ptr, np.fromiter(itertools.chain.from_iterable(lists), np.int64, int(ptr[-1])))
+
+    def split(self, values: npt.NDArray[Any]) -> list[list[Any]]:
+        flat, ptr = values.tolist(), self.ptr.tolist()
+        return [flat[a:b] for a, b in zip(ptr[:-1], ptr[1:], strict=True)]
+
+
+class _Specs:
+    """The services' sizes as arrays, built once for the many replays of a search."""
+
+    def __init__(self, specs: Sequence[ServiceSpec], wide: frozenset[int]) -> None:
+        self.specs, self.wide = specs, wide
+        self.want = np.array([s.count_min for s in specs], np.int64)
+        self.cpu = np.array([s.cpu_mhz for s in specs], np.int64)
+        self.mem = np.array([s.memory_mb for s in specs], np.int64)
+        self.spread = np.array([s.spread for s in specs], np.bool_)
+
+    def replay(
+        self,
+        cap_cpu: Sequence[int],
+        cap_mem: Sequence[int],
+        allowed: Sequence[Sequence[int]],
+        order: Sequence[int],
+        fits: Sequence[Sequence[int]] | _Flat = (),
+    ) -> Replay:
+        from costplan.planner import pinned_walk  # numba loads only where pinning runs
+
+        kind = np.full(len(self.specs), -1, np.int64)
+        kinds: dict[tuple[object, ...], int] = {}
+        for s in sorted(self.wide):  # identical wide services on the same list share a kind
+            spec = self.specs[s]
+            kind[s] = kinds.setdefault((spec.cpu_mhz, spec.memory_mb, tuple(allowed[s])), len(kinds))
+        lists = _Flat.of(allowed)
+        fit = fits if isinstance(fits, _Flat) else _Flat.of(fits or [()] * len(self.specs))
+        placed, missing, room, tie_s, tie_ptr, tie_nodes, shared = pinned_walk.replay(
+            np.asarray(cap_cpu, np.int64),
+            np.asarray(cap_mem, np.int64),
+            self.want,
+            self.cpu,
+            self.mem,
+            self.spread,
+            kind,
+            np.asarray(order, np.int64),
+            lists.ptr,
+            lists.idx,
+            fit.ptr,
+            fit.idx,
+            TIE,
+        )
+        nodes, bounds = tie_nodes.tolist(), tie_ptr.tolist()
+        ties = tuple((s, tuple(nodes[a:b])) for s, a, b in zip(tie_s.tolist(), bounds[:-1], bounds[1:], strict=True))
+        fit_ptr = fit.ptr.tolist()
+        had_room = {
+            s: tuple(fit.idx[fit_ptr[s] : fit_ptr[s + 1]][room[fit_ptr[s] : fit_ptr[s + 1]]].tolist())
+            for s in np.flatnonzero(missing).tolist()
+        }
+        return Replay(tuple(missing.tolist()), ties, int(shared), had_room, lists, placed)
 
 
 class _Search:
@@ -180,18 +198,19 @@ class _Search:
         """`moves`: the search will move services to other nodes, so it needs every node each may
         use (`fits`: services x nodes entries, the bulk of the memory beyond MAX_NODES)."""
         self.specs, self.node_types, self.wide = specs, list(node_types), wide
-        self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types].tolist()
-        self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types].tolist()
+        self.cap_cpu = types["cpu_mhz"].to_numpy(dtype=np.int64)[self.node_types]
+        self.cap_mem = types["memory_mb"].to_numpy(dtype=np.int64)[self.node_types]
         self.limit = limit(len(self.node_types))
         self.fits = [
             search_fits(types, spec, self.node_types) if moves and spec.count_min > 0 else [] for spec in specs
         ]
         big_cpu, big_mem = max(self.cap_cpu), max(self.cap_mem)
-        self.weight = [s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs]
+        self.weight = np.array([s.cpu_mhz / big_cpu + s.memory_mb / big_mem for s in specs])
+        self.arrays, self.flat_fits = _Specs(specs, wide), _Flat.of(self.fits)
 
     def judge(self, allowed: list[list[int]], order: list[int]) -> tuple[tuple[float, int, int], Replay]:
-        done = replay(self.cap_cpu, self.cap_mem, self.specs, allowed, order, self.fits, self.wide)
-        left = round(sum(k * w for k, w in zip(done.missing, self.weight, strict=True)), 9)
+        done = self.arrays.replay(self.cap_cpu, self.cap_mem, allowed, order, self.flat_fits)
+        left = round(float(np.dot(done.missing, self.weight)), 9)
         return (left, len(done.ties), done.spread_shared), done
 
     def run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -135,6 +136,25 @@ def test_the_time_limit_covers_the_whole_run() -> None:
     # one deadline covered every stage, a 5 s limit here ended after 20-24 s.
     assert seconds < 7.0, seconds
     assert plan.placement is not None and plan.assumptions["solver"]["seconds"] <= seconds
+
+
+def test_a_fresh_process_lands_the_plan_at_the_packing_cost() -> None:
+    """The compiled walk loads on a process's first estimate (~0.5 s). When the stage timed that
+    first estimate with the load in it, it took runs to cost ten times more, found no time left, and
+    this plan fell back to one pool per service (2.5x the cost). Here the walk is loaded already, so
+    only a fresh process shows it."""
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks');"
+        "from planner_instances import make_instance;"
+        "from costplan.planner import PlanOptions, make_plan;"
+        "i = make_instance('small', 173);"
+        "p = make_plan(i.catalogue, i.services, PlanOptions(time_limit=5, plan_peak=False));"
+        "print(p.monthly_cost, p.lower_bound, p.placement.landed_runs, p.placement.runs)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    cost, bound, landed, runs = done.stdout.split()
+    assert cost == bound and landed == runs == "200"
 
 
 def test_pinned_pool_lists_land_where_every_other_candidate_paid_a_premium() -> None:
