@@ -56,11 +56,9 @@ from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_
 
 FAILED_SHOWN = 10  # services named in an error; the rest are counted
 
-FIRST_RUNS = 50  # seeded runs tried for the plan's nodes (the first that lands)
 BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
 PROGRESS = 0.05  # a landing share gained per node below this doubles what the next node covers
-MISSING_RUNS = 2  # seeded runs tried for the plan's nodes even when the deadline has passed
 PER_NODE_MAX = 40  # plans with at most this many nodes also try one pool per node
 UNIFORM_ROUNDS = 6  # rounds of the uniform-extra-nodes baseline at most
 PIN_SHARE = 0.9  # of the stage's time left, for the pinning search (medium-1: when it took all, a
@@ -344,7 +342,7 @@ def land(
         note = f"target not met in time within max_pools: the candidate that lands most ({best.config.label})"
     elif best.landing.runs < options.landing_runs:
         best = judge.run(best.config, options.landing_runs, autoscale=False)
-    landed = _landed(types, names, specs, best, packing_cost, options, deadline)
+    landed = _landed(types, names, specs, best, packing_cost, options)
     return replace(
         landed,
         uniform_cost=None if uniform is None else uniform.cost,
@@ -782,24 +780,19 @@ def _landed(
     judged: _Judged,
     packing_cost: int,
     options: PlanOptions,
-    deadline: float,
 ) -> Landed:
-    """The kept candidate with the model's placement in a landing run as the plan's nodes."""
+    """The kept candidate with the model's placement in a landing run as the plan's nodes (the
+    estimate's first landing run, keeping spread where a run does: `Landing.first_run`)."""
     config = judged.config
     cluster = _cluster(types, specs, config)
     demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
     best_fit = scheduler.schedule(cluster, demand, config.order, mode="best-fit")
     spread = np.asarray([s.spread for s in specs], dtype=bool)
     placed, note = None, ""
-    for r in range(min(options.landing_runs, FIRST_RUNS)):
-        if time.monotonic() > deadline and (placed is not None or r >= MISSING_RUNS):
-            break
-        rng = np.random.default_rng([options.landing_seed, r])
-        outcome = scheduler.schedule(cluster, demand, config.order, rng=rng)
-        if outcome.lands and (placed is None or not outcome.placed[spread].max(initial=0) > 1):
-            placed, note = outcome.placed, NODES_NOTE.format(run=r)
-            if not outcome.placed[spread].max(initial=0) > 1:
-                break  # the first landing run that also keeps every spread service one per node
+    r = judged.landing.first_run() if judged.landing.mode == "nomad" else None
+    if r is not None:  # run r alone draws what it drew among the estimate's runs (`scheduler.Shuffles`)
+        outcome = scheduler.schedule(cluster, demand, config.order, rng=np.random.default_rng([judged.landing.seed, r]))
+        placed, note = (outcome.placed, NODES_NOTE.format(run=r)) if outcome.lands else (None, "")
     if placed is None or placed[spread].max(initial=0) > 1:
         # No seeded run (kept spread and) landed: the deterministic best fit with spread kept apart.
         strict = scheduler.make_cluster(specs, cluster.pools, cluster.node_pool, config.allowed, distinct_hosts=True)

@@ -130,3 +130,52 @@ def evaluate(
             fc[node] -= c
             fm[node] -= m
             held[node] += 1
+
+
+@numba.njit(cache=True)
+def best_fit(
+    cap_cpu: IntArray,
+    cap_mem: IntArray,
+    want: IntArray,
+    desired: int,
+    c: int,
+    m: int,
+    distinct: bool,
+    free_cpu: IntArray,
+    free_mem: IntArray,
+    here: IntArray,
+    missing: IntArray,
+) -> None:
+    """The deterministic mode: every one of the E nodes scored, each replica on the first node of
+    highest score, `want[r]` replicas in every run r ([R, E] `free_*`, `here`, updated in place).
+    A placement changes only its own node's score, so each further replica rescores that one."""
+    runs, n = free_cpu.shape
+    score = np.empty(n)
+    for r in range(runs):
+        fc, fm, held = free_cpu[r], free_mem[r], here[r]
+        for e in range(n):
+            score[e] = _fitting(cap_cpu[e], cap_mem[e], fc[e], fm[e], held[e], c, m, desired, distinct)
+        for k in range(want[r]):
+            pick = 0
+            for e in range(1, n):
+                if score[e] > score[pick]:
+                    pick = e
+            if n == 0 or score[pick] == -np.inf:
+                missing[r] = want[r] - k
+                break
+            fc[pick] -= c
+            fm[pick] -= m
+            held[pick] += 1
+            score[pick] = _fitting(
+                cap_cpu[pick], cap_mem[pick], fc[pick], fm[pick], held[pick], c, m, desired, distinct
+            )
+
+
+@numba.njit(cache=True)
+def _fitting(
+    cap_cpu: int, cap_mem: int, free_cpu: int, free_mem: int, held: int, c: int, m: int, desired: int, distinct: bool
+) -> float:
+    """`_score` where (c, m) fits (and distinct hosts allow it), -inf elsewhere."""
+    if free_cpu < c or free_mem < m or (distinct and held > 0):
+        return -np.inf
+    return _score(cap_cpu, cap_mem, free_cpu, free_mem, held, c, m, desired)

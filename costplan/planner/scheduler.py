@@ -437,13 +437,16 @@ def _evaluate(
     caps = _Caps(cluster.cap_cpu[nodes], cluster.cap_mem[nodes])
     # C order (a gather may come out in Fortran order): one compiled signature of the walk.
     local = _State(np.ascontiguousarray(state.free_cpu[:, nodes]), np.ascontiguousarray(state.free_mem[:, nodes]))
-    if shuffles is None:
-        _best_fit(caps, np.arange(len(nodes)), want, desired, c, m, distinct, local, here, missing)
-    else:
-        from costplan.planner import nomad_walk  # numba loads only where the model runs (0.3 s)
+    from costplan.planner import nomad_walk  # numba loads only where the model runs (0.3 s)
 
-        walk, limit_, want = shuffles.walks(len(nodes)), limit(n_ready), np.ascontiguousarray(want, dtype=np.int64)
-        free_cpu, free_mem = local.free_cpu, local.free_mem
+    want = np.ascontiguousarray(want, dtype=np.int64)
+    free_cpu, free_mem = local.free_cpu, local.free_mem
+    if shuffles is None:
+        nomad_walk.best_fit(
+            caps.cap_cpu, caps.cap_mem, want, desired, c, m, distinct, free_cpu, free_mem, here, missing
+        )
+    else:
+        walk, limit_ = shuffles.walks(len(nodes)), limit(n_ready)
         nomad_walk.evaluate(
             caps.cap_cpu, caps.cap_mem, walk, limit_, want, desired, c, m, distinct, free_cpu, free_mem, here, missing
         )
@@ -480,68 +483,6 @@ class _Caps:
 
     cap_cpu: IntArray
     cap_mem: IntArray
-
-
-def _best_fit(
-    cluster: Cluster | _Caps,
-    eligible: IntArray,
-    want: IntArray,
-    desired: int,
-    c: int,
-    m: int,
-    distinct: bool,
-    state: _State,
-    here: IntArray,
-    missing: IntArray,
-) -> None:
-    # Every eligible node is scored once; a placement changes only its own node's score, so each
-    # further replica rescores that node alone (O(E) per service, not per replica).
-    alive = want > 0
-    fc, fm, held = state.free_cpu[:, eligible], state.free_mem[:, eligible], here[:, eligible]
-    score = _fitting_scores(cluster, eligible, fc, fm, held, c, m, desired, distinct)
-    for k in range(int(want.max(initial=0))):
-        alive &= want > k
-        rows = np.flatnonzero(alive)
-        if not len(rows):
-            return
-        pick = np.argmax(score[rows], axis=1)
-        ok = score[rows, pick] > -np.inf
-        done, spot = rows[ok], pick[ok]
-        _place(state, here, done, eligible[spot], c, m)
-        fc[done, spot] -= c
-        fm[done, spot] -= m
-        held[done, spot] += 1
-        score[done, spot] = _fitting_scores(
-            cluster, eligible[spot], fc[done, spot], fm[done, spot], held[done, spot], c, m, desired, distinct
-        )
-        failed = rows[~ok]
-        missing[failed] = want[failed] - k
-        alive[failed] = False
-
-
-def _fitting_scores(
-    cluster: Cluster | _Caps,
-    nodes: IntArray,
-    fc: IntArray,
-    fm: IntArray,
-    held: IntArray,
-    c: int,
-    m: int,
-    desired: int,
-    distinct: bool,
-) -> FloatArray:
-    """`_scores` where (c, m) fits (and distinct hosts allow it), -inf elsewhere."""
-    fit = (fc >= c) & (fm >= m)
-    if distinct:
-        fit &= held == 0
-    out: FloatArray = np.where(fit, _scores(cluster, nodes, fc, fm, held, c, m, desired), -np.inf)
-    return out
-
-
-def _place(state: _State, here: IntArray, rows: IntArray, nodes: IntArray, c: int, m: int) -> None:
-    state.free_cpu[rows, nodes] -= c
-    state.free_mem[rows, nodes] -= m
-    here[rows, nodes] += 1
 
 
 # -- public: one run, and the Monte Carlo estimate ---------------------------------------------
@@ -652,6 +593,17 @@ class Landing:
     spread_kept: dict[str, float] = field(default_factory=dict)  # spread service -> share of runs, one per node
     failures: dict[str, int] = field(default_factory=dict)  # service -> runs in which it did not land
     unplaced: dict[str, int] = field(default_factory=dict)  # service -> most replicas left in one run
+    # [runs] per run: every replica landed on the plan's nodes; and every spread service kept one per node
+    run_lands: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    run_spread_kept: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def first_run(self) -> int | None:
+        """The first run that lands with every spread service one replica per node, else the first
+        that lands (None: none does): the run whose placement a plan shows."""
+        for runs in (self.run_lands & self.run_spread_kept, self.run_lands):
+            if runs.any():
+                return int(np.argmax(runs))
+        return None
 
     @property
     def probability(self) -> float:
@@ -793,11 +745,14 @@ def estimate(
         for s, ok in spread_ok.items():
             kept[s][r] = ok
     landed = width - len(failing)
+    run_lands = ~missing.any(axis=1)
+    run_spread_kept = np.logical_and.reduce(list(kept.values())) if kept else np.ones(width, dtype=bool)
     if mode == "best-fit":  # one deterministic run stands for all
         landed, stuck = landed * runs, stuck * runs
         extra, cost = np.repeat(extra, runs), np.repeat(cost, runs)
         kept = {s: np.repeat(k, runs) for s, k in kept.items()}
         missing = np.repeat(missing, runs, axis=0)
+        run_lands, run_spread_kept = np.repeat(run_lands, runs), np.repeat(run_spread_kept, runs)
     return Landing(
         mode=mode,
         runs=runs,
@@ -809,6 +764,8 @@ def estimate(
         spread_kept={cluster.names[s]: float(k.mean()) for s, k in sorted(kept.items())},
         failures={cluster.names[s]: int(k) for s in order if (k := int((missing[:, s] > 0).sum()))},
         unplaced={cluster.names[s]: int(k) for s in order if (k := int(missing[:, s].max(initial=0)))},
+        run_lands=run_lands,
+        run_spread_kept=run_spread_kept,
     )
 
 

@@ -192,3 +192,18 @@ def test_runs_are_afforded_by_the_node_visits_of_the_candidates_the_stage_judges
     assert run_cells(big, PlanOptions(max_pools=3)) == 1000 * n  # no pinned lists under a pool cap
     runs, _ = affordable_runs(run_cells(big, PlanOptions()), PlanOptions(time_limit=30))
     assert runs == 200 and affordable_runs(10_000 * 3_600, PlanOptions(time_limit=30))[0] < 10  # 10k x 3.6k
+
+
+def test_the_plan_shows_the_estimates_first_landing_run_which_alone_places_the_same() -> None:
+    """The plan's nodes come from one run scheduled alone (not from trying runs one by one): the
+    estimate's per-run outcomes say which, and that run alone lands exactly where it said."""
+    packing = make_plan(catalogue(ROWS), SHUFFLE_SENSITIVE, PlanOptions(time_limit=5, landing=0, plan_peak=False))
+    view = scheduler.from_plan(packing)
+    found = scheduler.estimate(view.cluster, view.count_min, view.order, runs=30, seed=4, autoscale=False)
+    assert 0 < found.landed < 30 and found.run_lands.sum() == found.landed
+    alone = [
+        scheduler.schedule(view.cluster, view.count_min, view.order, rng=np.random.default_rng([4, r])).lands
+        for r in range(30)
+    ]
+    assert alone == found.run_lands.tolist()
+    assert found.first_run() == alone.index(True)

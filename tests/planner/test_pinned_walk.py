@@ -1,12 +1,15 @@
-"""The compiled pinned replay against the Python oracle it replaced, on random instances."""
+"""The compiled pinned replay and best fit against their Python oracles, on random instances."""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
+
+from costplan.planner import scheduler
 from costplan.planner.pinning import replay
 from tests.planner.conftest import service
-from tests.planner.replay_oracle import python_replay
+from tests.planner.oracles import python_best_fit, python_replay
 
 
 def _instance(rng: random.Random) -> tuple[object, ...]:
@@ -39,3 +42,23 @@ def test_the_compiled_replay_is_the_python_oracle_on_random_instances() -> None:
         seen["missing"] += any(missing)
         seen["shared"] += bool(shared)
     assert min(seen.values()) >= 20, seen  # the instances exercise every output
+
+
+def test_the_compiled_best_fit_is_the_python_oracle_on_random_instances() -> None:
+    rng = random.Random(7)
+    seen = {"missing": 0, "shared": 0}
+    for _ in range(150):
+        caps, mems, specs, allowed, order, _, _ = _instance(rng)
+        pools = [
+            scheduler.Pool(name=f"p{n}", cpu_mhz=c, memory_mb=m)
+            for n, (c, m) in enumerate(zip(caps, mems, strict=True))
+        ]
+        apart = rng.random() < 0.3  # spread services get distinct hosts
+        cluster = scheduler.make_cluster(specs, pools, range(len(pools)), allowed, distinct_hosts=apart)
+        demand = [s.count_min for s in specs]
+        out = scheduler.schedule(cluster, demand, order, mode="best-fit")
+        placed, missing = python_best_fit(cluster, demand, order)
+        assert np.array_equal(out.placed, placed) and np.array_equal(out.missing, missing)
+        seen["missing"] += bool(missing.any())
+        seen["shared"] += bool((placed > 1).any())
+    assert min(seen.values()) >= 20, seen

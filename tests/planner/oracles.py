@@ -1,5 +1,10 @@
-"""The pinned replay as first written, in Python, line by line from its rules: the oracle that the
-compiled replay (`costplan.planner.pinned_walk`) is checked against on random instances."""
+"""Straightforward Python versions of what is compiled (numba) in the planner: the oracles the
+compiled code is checked against on random instances.
+
+- `python_replay`: the pinned replay as first written, line by line from its rules
+  (`costplan.planner.pinned_walk.replay`).
+- `python_best_fit`: the scheduler model's deterministic mode, one replica at a time from the
+  public per-node scores (`costplan.planner.nomad_walk.best_fit`)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import numpy as np
 
 from costplan.models import ServiceSpec
 from costplan.planner.pinning import TIE
-from costplan.planner.scheduler import MAX_FIT
+from costplan.planner.scheduler import MAX_FIT, Cluster, score_nodes
 
 
 def python_replay(
@@ -105,3 +110,18 @@ def python_replay(
         if spec.spread:
             shared += sum(v - 1 for v in here.values() if v > 1)
     return tuple(placed), tuple(missing), tuple(ties), shared, room
+
+
+def python_best_fit(cluster: Cluster, demand: Sequence[int], order: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(placed [S, N], missing [S]): each replica on the first node of highest score."""
+    placed = np.zeros((cluster.n_services, cluster.n_nodes), dtype=np.int64)
+    missing = np.zeros(cluster.n_services, dtype=np.int64)
+    for s in order:
+        for k in range(demand[s]):
+            score = score_nodes(cluster, s, present=placed, desired=demand[s])
+            n = int(np.argmax(score))
+            if score[n] == -np.inf:
+                missing[s] = demand[s] - k
+                break
+            placed[s, n] += 1
+    return placed, missing
