@@ -544,7 +544,6 @@ class _Judge:
         self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
         self.price = types["price_units"].to_numpy(dtype=np.int64)
         self.timings: list[tuple[int, float]] = []  # (runs, seconds) of each estimate
-        scheduler.warm_up()  # the one-off load is not a run's cost
         self.trail: list[dict[str, Any]] = []
 
     def cost(self, config: _Config) -> int:

@@ -1,11 +1,13 @@
-"""One evaluation of Nomad's select over shuffled nodes, run by run, compiled (numba).
+"""One evaluation of Nomad's select over shuffled nodes, run by run, compiled (numba); and the best fit.
 
 The scheduler model (`scheduler.py`, whose docstring states the rules) spends its time here: every
 replica of every service in every seeded run walks the service's shuffled nodes. In Python, even
 vectorised over the runs, each replica cost ~0.3 ms of interpreter overhead (10,000 services,
 25,000 replicas: 7 s per estimate, whatever the run count); compiled, the walk is the literal port
 (`scheduler._limit` and `_select`: StaticIterator, LimitIterator with the skip rule,
-MaxScoreIterator's first strict maximum) at a few microseconds per replica and run.
+MaxScoreIterator's first strict maximum) at a few microseconds per replica and run. The
+deterministic mode (`best_fit`: every node scored) is compiled beside it: in numpy it took 4.4 s
+per run of a 10,000-service plan, and the stage and the plan's checks each run it.
 
 Compiled on first use and cached beside the module (`cache=True`), so later processes load it.
 """

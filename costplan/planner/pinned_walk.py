@@ -24,7 +24,7 @@ BoolArray = npt.NDArray[np.bool_]
 @numba.njit(cache=True)
 def _later(m_ptr: IntArray, m_pos: IntArray, n: int, pos: int) -> int:
     """Index in m_pos of node n's first listing service at submission position >= pos."""
-    i = m_ptr[n]
+    i = int(m_ptr[n])
     while i < m_ptr[n + 1] and m_pos[i] < pos:
         i += 1
     return i
@@ -91,7 +91,7 @@ def replay(
     for n in range(n_nodes):
         m_ptr[n + 1] += m_ptr[n]
     m_pos = np.empty(m_ptr[n_nodes], np.int64)
-    fill = m_ptr[:-1].copy()
+    fill = m_ptr.copy()
     for p in range(n_services):
         s = order[p]
         for i in range(a_ptr[s], a_ptr[s + 1]):
@@ -148,8 +148,14 @@ def replay(
                         count += 1
                         break
             if count:
-                nodes = np.sort(tied[:count])
-                tie_nodes[start : start + count] = nodes
+                for j in range(1, count):  # ascending (insertion sort: np.sort costs seconds to compile)
+                    n, i = tied[j], j
+                    while i > 0 and tied[i - 1] > n:
+                        tied[i] = tied[i - 1]
+                        i -= 1
+                    tied[i] = n
+                for j in range(count):
+                    tie_nodes[start + j] = tied[j]
                 tie_s[n_ties] = s
                 n_ties += 1
                 tie_ptr[n_ties] = start + count
@@ -180,7 +186,8 @@ def replay(
             if risky:
                 start = tie_ptr[n_ties]
                 tie_nodes[start] = pick
-                tie_nodes[start + 1 : start + 1 + n_tied] = tied[:n_tied]
+                for j in range(n_tied):
+                    tie_nodes[start + 1 + j] = tied[j]
                 tie_s[n_ties] = s
                 n_ties += 1
                 tie_ptr[n_ties] = start + 1 + n_tied

@@ -745,7 +745,7 @@ def estimate(
         for s, ok in spread_ok.items():
             kept[s][r] = ok
     landed = width - len(failing)
-    run_lands = ~missing.any(axis=1)
+    run_lands = np.asarray(~missing.any(axis=1), dtype=bool)
     run_spread_kept = np.logical_and.reduce(list(kept.values())) if kept else np.ones(width, dtype=bool)
     if mode == "best-fit":  # one deterministic run stands for all
         landed, stuck = landed * runs, stuck * runs
