@@ -672,12 +672,14 @@ def _p95(values: IntArray) -> int:
 
 
 def warm_up() -> None:
-    """Load the compiled walk now (numba's cache, ~0.5 s; a compile on a fresh install, ~2.4 s), so
-    that what a caller times next is the walk itself: a stage that timed its first estimate with the
-    load in it took runs to cost ten times more and ended at once (in a fresh process a small plan
-    fell back to one pool per service)."""
+    """Load the compiled walk and best fit now (numba's cache, ~0.5 s; a compile on a fresh install,
+    ~4 s), so that what a caller times next is the walk itself: a stage that timed its first estimate
+    with the load in it took runs to cost ten times more and ended at once (in a fresh process a
+    small plan fell back to one pool per service)."""
     spec = ServiceSpec(name="warm-up", count_min=2, count_max=2, cpu_mhz=100, memory_mb=64)
-    estimate(make_cluster([spec], [Pool("warm-up", 1000, 1024)], [0, 0]), [2], [0], runs=1, autoscale=False)
+    cluster = make_cluster([spec], [Pool("warm-up", 1000, 1024)], [0, 0])
+    for mode in MODES:
+        estimate(cluster, [2], [0], runs=1, mode=mode, autoscale=False)
 
 
 def estimate(
