@@ -364,9 +364,14 @@ def run_cells(layout: Layout, options: PlanOptions) -> int:
     node (each evaluation shuffles them), except where the stage judges pinned lists only: each
     service walks the nodes it is packed on, each replica about `limit` of them."""
     n_services, n_nodes = layout.counts.shape
+    return cells_of(n_services, n_nodes, int((layout.counts > 0).sum()), int(layout.counts.sum()), options)
+
+
+def cells_of(n_services: int, n_nodes: int, spans: int, replicas: int, options: PlanOptions) -> int:
+    """`run_cells` from the counts alone: `spans` (service, node) pairs hold `replicas` replicas."""
     if pinned_lists_only(n_nodes, options):
-        return int((layout.counts > 0).sum()) + int(layout.counts.sum()) * scheduler.limit(n_nodes)
-    return max(1, int(n_services) * int(n_nodes))
+        return spans + replicas * scheduler.limit(n_nodes)
+    return max(1, n_services * n_nodes)
 
 
 def unstaged(types: pd.DataFrame, specs: Sequence[ServiceSpec], layout: Layout, names: dict[int, str]) -> Landed:

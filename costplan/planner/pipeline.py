@@ -25,7 +25,7 @@ from costplan.planner.baselines import best_single_type, ffd_baseline, least_was
 from costplan.planner.bounds import integral, lp_bound
 from costplan.planner.capacity import check_provider_options, node_types, single_environment
 from costplan.planner.greedy import class_types, ffd
-from costplan.planner.landing import Landed, land, one_pool_per_service, run_cells, unstaged
+from costplan.planner.landing import Landed, cells_of, land, one_pool_per_service, run_cells, unstaged
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
 from costplan.planner.problem import Packing, Problem, build_problem
@@ -76,6 +76,8 @@ COMMIT_METHOD = (
 # one seeded run makes `run_cells` node visits (shuffling and scoring them).
 RUN_CELLS_PER_SECOND = 50_000_000  # node visits per second of the compiled model, nominal (2-core machine)
 LANDING_RUN_SHARE = 0.3  # of the time limit, for all the stage's runs (screens, confirmation, the plan's estimate)
+STAGE_ESTIMATES = 5  # full estimates' worth of time the stage needs (screens, growth, confirmation)
+SERVICE_SECONDS = 50e-6  # an estimate's fixed cost per service (building its nodes, the walk's call)
 RUN_PASSES = 4  # full estimates of `landing_runs` runs that the stage and the plan's estimate need, roughly
 RUNS_NOTE = (
     "{runs} seeded runs instead of the {asked} asked for: one run simulates {cells:,} service x node cells, "
@@ -146,7 +148,10 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     bound = _bound(base)
     starts = _starting_plans(base)
     need_peak = options.plan_peak and any(s.count_max != s.count_min for s in specs)
-    found = _search(candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak]))
+    keep = _stage_reserve(specs, starts, options)
+    found = _search(
+        candidates, specs, base, starts, options, clock.share(SEARCH_SHARE[options.landing > 0, need_peak], keep=keep)
+    )
     progress = stderr_progress()  # the stages after the search report too (terminals only)
 
     def report(stage: str, landed: Landed) -> None:
@@ -176,6 +181,21 @@ def _load_compiled() -> float:
     scheduler.warm_up()
     pinning.warm_up()
     return time.monotonic() - began
+
+
+def _stage_reserve(specs: Sequence[ServiceSpec], starts: _Starts, options: PlanOptions) -> float:
+    """Seconds the scheduler stage needs at least (`STAGE_ESTIMATES` full estimates, each priced by
+    its node visits and a fixed cost per service), set aside before the search takes its share: at
+    10,000 services the search used to leave the stage no time to grow, and the plan fell back to
+    one pool per service (+58 %). Sized from the cheapest starting plan's nodes (a count, not a clock)."""
+    packings = [p for p, _ in starts.listed() if p is not None]
+    if options.landing <= 0 or not packings:
+        return 0.0
+    nodes = min(packings, key=lambda p: p.n_nodes).n_nodes
+    replicas = sum(s.count_min for s in specs)
+    cells = cells_of(len(specs), nodes, replicas, replicas, options)  # a span per replica at most
+    runs = affordable_runs(cells, options)[0]
+    return STAGE_ESTIMATES * (runs * cells / RUN_CELLS_PER_SECOND + len(specs) * SERVICE_SECONDS)
 
 
 def _check_services(specs: tuple[ServiceSpec, ...]) -> tuple[ServiceSpec, ...]:

@@ -208,3 +208,21 @@ def test_the_plan_shows_the_estimates_first_landing_run_which_alone_places_the_s
     ]
     assert alone == found.run_lands.tolist()
     assert found.first_run() == alone.index(True)
+
+
+def test_the_search_leaves_the_stage_time_sized_by_the_input() -> None:
+    """The stage's reserve is counted from the input (node visits and services), not the clock: a
+    few milliseconds on a small plan, seconds at 10,000 services, none with the stage off."""
+    from costplan.planner.pipeline import _stage_reserve, _Starts
+    from costplan.planner.problem import Packing
+
+    def reserve(n_services: int, n_nodes: int, landing: float = 0.99) -> float:
+        specs = [service(f"s{i}", 2, 500, 512) for i in range(n_services)]
+        nodes = Packing(np.zeros(n_nodes, dtype=np.int64), np.zeros((n_nodes, 1), dtype=np.int64))
+        starts = _Starts({"ffd": nodes}, None)
+        return _stage_reserve(specs, starts, PlanOptions(time_limit=30, landing=landing))
+
+    assert reserve(10, 4) < 0.01
+    assert reserve(1_000, 300) < reserve(3_000, 900) < reserve(10_000, 3_000)
+    assert 3.0 < reserve(10_000, 3_000) < 15.0
+    assert reserve(10_000, 3_000, landing=0) == 0.0
