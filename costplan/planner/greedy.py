@@ -7,6 +7,9 @@ with numpy instead of one replica at a time.
 
 from __future__ import annotations
 
+import math
+import time
+
 import numpy as np
 
 from costplan.planner.problem import BIG, IntArray, Packing, Problem
@@ -178,8 +181,9 @@ def downsize(problem: Problem, packing: Packing) -> Packing:
     return packing
 
 
-def empty_nodes(problem: Problem, packing: Packing, *, tries: int | None = None) -> Packing:
-    """Try to empty nodes (dearest idle first) into the free room of the others; keep each success."""
+def empty_nodes(problem: Problem, packing: Packing, *, tries: int | None = None, deadline: float = math.inf) -> Packing:
+    """Try to empty nodes (dearest idle first) into the free room of the others; keep each success.
+    `tries` is the work limit; the deadline is only a ceiling (81 tries took 5 s at 10,000 services)."""
     packing = packing.drop_empty()
     used_cpu, used_mem = packing.used(problem)
     fill = np.maximum(used_cpu / problem.cap_cpu[packing.types], used_mem / problem.cap_mem[packing.types])
@@ -187,6 +191,8 @@ def empty_nodes(problem: Problem, packing: Packing, *, tries: int | None = None)
     candidates = list(np.argsort(-waste, kind="stable"))[: tries or packing.n_nodes]
     removed: set[int] = set()
     for n in candidates:
+        if time.monotonic() > deadline:
+            break
         keep = np.asarray([i for i in range(packing.n_nodes) if i != n and i not in removed], dtype=np.int64)
         if len(keep) == 0:
             continue

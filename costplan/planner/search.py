@@ -175,7 +175,9 @@ def solve(
 
     # A plan along the node-count solution, and along variants with a little slack.
     if nc.x is not None and not gap_ok():
-        best.offer(_polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc))), "node-count MILP + packing")
+        best.offer(
+            _polish(work, pack_targeted(work, _whole(nc.x), _targets(work, nc)), deadline), "node-count MILP + packing"
+        )
     large = _restricted_size(work, nc, best.packing, best.cost) > LARGE_SIZE
     if large and not gap_ok():
         # Large instances (many nodes): sequential value correction builds the plan, then LNS.
@@ -198,7 +200,10 @@ def solve(
             break
         variant = node_count_bound(work, time_limit=_share(deadline, 0.15), capacity_scale=scale, node_limit=nodes(0.1))
         if variant.x is not None:
-            best.offer(_polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant))), "slack packing")
+            best.offer(
+                _polish(work, pack_targeted(work, _whole(variant.x), _targets(work, variant)), deadline),
+                "slack packing",
+            )
 
     # Small instances: the compact MILP over every useful slot proves optimality. Larger ones:
     # the same model restricted to the node types of the bound's solution and of the incumbent
@@ -253,7 +258,9 @@ def solve(
         if cg.bound_units > bound.units:
             bound = Bound(cg.bound_units, cg.bound_method)
         if not gap_ok():
-            best.offer(_polish(work, cg.packing) if cg.packing is not None else None, "restricted master MILP")
+            best.offer(
+                _polish(work, cg.packing, deadline) if cg.packing is not None else None, "restricted master MILP"
+            )
         report("column generation")
 
     # Large-neighbourhood search polishes the incumbent.
@@ -356,12 +363,12 @@ def _targets(problem: Problem, bound: Bound) -> np.ndarray | None:
     return None if bound.flows is None else round_flows(bound.flows, problem.demand)
 
 
-def _polish(problem: Problem, packing: Packing) -> Packing:
+def _polish(problem: Problem, packing: Packing, deadline: float = math.inf) -> Packing:
     """Downsize, empty the most wasteful nodes, downsize again. Emptying one node costs ~N x G, so
     at most `EMPTY_WORK / (N x G)` and `EMPTY_STEPS / G` nodes are tried (work limits, reproducible)."""
     cells = EMPTY_WORK // max(1, packing.n_nodes * problem.n_groups)
     tries = max(1, min(cells, EMPTY_STEPS // max(1, problem.n_groups)))
-    return downsize(problem, empty_nodes(problem, downsize(problem, packing), tries=tries))
+    return downsize(problem, empty_nodes(problem, downsize(problem, packing), tries=tries, deadline=deadline))
 
 
 def _onto(packing: Packing, problem: Problem, keep: np.ndarray) -> Packing | None:

@@ -131,3 +131,13 @@ def test_large_path_keeps_the_pool_cap() -> None:
     assert result.packing.is_valid(problem) and result.packing.n_pools(problem) <= 2
     assert result.stats.get("svc_passes", 0) >= 1
     assert result.bound_units <= result.cost_units
+
+
+def test_a_pass_cut_by_the_deadline_is_dropped_when_asked() -> None:
+    """Value correction's passes run with starting plans in hand: one the deadline cuts is dropped
+    rather than finished greedily past the deadline."""
+    problem = _instance("medium", 2)
+    values = lp_bound(problem, effective_capacity(problem)).values
+    assert values is not None
+    assert sequential(problem, values, deadline=time.monotonic(), finish_late=False) is None
+    assert sequential(problem, values, deadline=time.monotonic() + 30, finish_late=False) is not None
