@@ -55,6 +55,7 @@ from costplan.planner.problem import IntArray
 from costplan.plans import Alternative, PlacementEstimate, Plan, from_units, to_units
 
 FAILED_SHOWN = 10  # services named in an error; the rest are counted
+RUN_CELLS_PER_SECOND = 50_000_000  # node visits per second of the compiled model, nominal (2-core machine)
 
 BASE_CANDIDATES = 3  # shared, packed types, per node: screened before any grows
 SCREEN_RUNS = 40  # runs that screen a candidate (the kept one is judged with all the runs)
@@ -295,7 +296,7 @@ def land(
     deadline: float,
 ) -> Landed:
     """The cheapest candidate (module docstring) the model lands on >= `options.landing` of the runs."""
-    judge = _Judge(types, specs, options, deadline, names)
+    judge = _Judge(types, specs, options, deadline, names, run_cells(layout, options) / RUN_CELLS_PER_SECOND)
     packing_cost = layout.cost(types)
     screened: list[_Judged] = []
     # All at the packing's cost: the first that lands wins.
@@ -543,8 +544,11 @@ class _Judge:
         options: PlanOptions,
         deadline: float,
         names: dict[int, str],
+        per_run: float = 0.0,
     ) -> None:
+        """`per_run`: the seconds one run's node visits take, nominally (`run_cells`)."""
         self.types, self.specs, self.options, self.deadline, self.names = types, specs, options, deadline, names
+        self.per_run = per_run
         self.demand = np.asarray([s.count_min for s in specs], dtype=np.int64)
         self.room = int(self.demand.sum())  # autoscaling may grow a pool by this much in the estimate
         self.price = types["price_units"].to_numpy(dtype=np.int64)
@@ -592,8 +596,9 @@ class _Judge:
             return 0.0
         x = np.asarray([r for r, _ in self.timings], dtype=np.float64)
         y = np.asarray([t for _, t in self.timings], dtype=np.float64)
-        if np.ptp(x) == 0:  # one run count only: assume half of it is the fixed part
-            return float(y.mean()) * (0.5 + 0.5 * runs / float(x[0]))
+        if np.ptp(x) == 0:  # one run count only: the runs' nominal share of it, the rest fixed
+            per_run = min(self.per_run, float(y.mean()) / float(x[0]))
+            return float(y.mean()) + per_run * (runs - float(x[0]))
         slope, fixed = np.polyfit(x, y, 1)
         return float(max(fixed, 0.0) + max(slope, 0.0) * runs)
 
@@ -747,8 +752,9 @@ def _uniform(judge: _Judge, start: _Judged) -> _Judged | None:
 
 def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
     """The cheapest screened candidate that also meets the target on all the runs; one that does
-    not is tried untrimmed, else grows where those runs fail (large-0: 40 screening runs land, 93 of
-    100 do), and is judged again, up to CONFIRM_ROUNDS times, while time is left."""
+    not is tried untrimmed (even when time is out: 3,000 services fell back to one pool per service
+    for want of it), else grows where those runs fail (large-0: 40 screening runs land, 93 of 100
+    do), and is judged again, up to CONFIRM_ROUNDS times, while time is left."""
     for candidate in sorted(found, key=lambda j: (j.cost, j.config.added)):  # stable: first found first
         for _ in range(CONFIRM_ROUNDS):
             if candidate.landing.runs >= judge.options.landing_runs:
@@ -756,11 +762,11 @@ def _confirm(judge: _Judge, found: Sequence[_Judged]) -> _Judged | None:
             full = judge.run(candidate.config, judge.options.landing_runs, autoscale=False)
             if judge.meets(full):
                 return full
+            if candidate.looser is not None:  # trimmed too far for all the runs: less trimmed (even
+                candidate = candidate.looser  # out of time: its full run costs what the fallback's does)
+                continue
             if not judge.time_left():
                 return None
-            if candidate.looser is not None:  # trimmed too far for all the runs: less trimmed
-                candidate = candidate.looser
-                continue
             grown = _grow(judge, full, trim=False)  # the growth is judged by screening: no trimming it back
             if grown is None:
                 break

@@ -25,7 +25,15 @@ from costplan.planner.baselines import best_single_type, ffd_baseline, least_was
 from costplan.planner.bounds import integral, lp_bound
 from costplan.planner.capacity import check_provider_options, node_types, single_environment
 from costplan.planner.greedy import class_types, ffd
-from costplan.planner.landing import Landed, cells_of, land, one_pool_per_service, run_cells, unstaged
+from costplan.planner.landing import (
+    RUN_CELLS_PER_SECOND,
+    Landed,
+    cells_of,
+    land,
+    one_pool_per_service,
+    run_cells,
+    unstaged,
+)
 from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_packing, pool_tags
 from costplan.planner.options import PlanOptions
 from costplan.planner.problem import Packing, Problem, build_problem
@@ -74,7 +82,6 @@ COMMIT_METHOD = (
 )
 # The scheduler stage's run count is fixed by a work estimate, not the clock (reproducible plans):
 # one seeded run makes `run_cells` node visits (shuffling and scoring them).
-RUN_CELLS_PER_SECOND = 50_000_000  # node visits per second of the compiled model, nominal (2-core machine)
 LANDING_RUN_SHARE = 0.3  # of the time limit, for all the stage's runs (screens, confirmation, the plan's estimate)
 STAGE_ESTIMATES = 5  # full estimates' worth of time the stage needs (screens, growth, confirmation)
 SERVICE_SECONDS = 50e-6  # an estimate's fixed cost per service (building its nodes, the walk's call)

@@ -176,3 +176,36 @@ def test_the_pinning_search_gets_a_share_of_the_stage_time_and_the_growth_the_re
     assert now + 4.9 <= judge.until(0.5) <= now + 5.1
     late = _Judge(types, [service("x", 1, 100, 100)], PlanOptions(), deadline=now - 1.0, names={0: "p"})
     assert late.until(0.5) <= time.monotonic() and late.until() < now and not late.time_left()
+
+
+def test_a_trimmed_candidate_that_fails_the_full_runs_is_tried_untrimmed_even_out_of_time() -> None:
+    """Trimming uses the stage's time up to its reserve; the untrimmed candidate's full run then
+    costs what the fallback's (one pool per service) would, so it is tried rather than given up."""
+    from costplan.planner.landing import _confirm, _Judged, _per_service
+
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    specs = [service("a", 3, 1000, 1024), service("b", 4, 1500, 2048)]
+    untrimmed = _per_service(types, specs)
+    trimmed = replace(untrimmed, label="trimmed", node_pool=untrimmed.node_pool[:-1])  # a node short
+    judge = _Judge(types, specs, PlanOptions(time_limit=30), deadline=time.monotonic() - 1.0, names={0: "p-n4"})
+    assert not judge.time_left()
+    screened = judge.screen(untrimmed).landing  # 40 runs: the full runs are still to come
+    looser = _Judged(untrimmed, screened, judge.cost(untrimmed))
+    candidate = _Judged(trimmed, screened, judge.cost(trimmed), looser=looser)
+    kept = _confirm(judge, [candidate])
+    assert kept is not None and kept.config.label == untrimmed.label and kept.landing.runs == 200
+    assert [c["candidate"] for c in judge.trail[-2:]] == ["trimmed", untrimmed.label]
+
+
+def test_one_measured_run_count_is_extrapolated_by_the_runs_nominal_cost() -> None:
+    """With one run count measured, the runs' share of it is their nominal cost (node visits), the
+    rest fixed: at 10,000 services a 40-run screen is mostly fixed cost, and taking half of it per
+    run made a 200-run estimate look 2x dearer, which ended the growth rounds early."""
+    types, _ = node_types(catalogue([("P", "n4", 4, 8, 100.0)]), CapacityModel())
+    specs = [service("x", 1, 100, 100)]
+    cheap = _Judge(types, specs, PlanOptions(), deadline=float("inf"), names={0: "p"}, per_run=0.002)
+    cheap.timings.append((40, 1.0))
+    assert abs(cheap.seconds(240) - 1.4) < 1e-9
+    dear = _Judge(types, specs, PlanOptions(), deadline=float("inf"), names={0: "p"}, per_run=0.1)
+    dear.timings.append((40, 1.0))
+    assert abs(dear.seconds(240) - 6.0) < 1e-9  # at most all of the measured time is the runs'
