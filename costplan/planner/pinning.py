@@ -147,6 +147,9 @@ class _Specs:
         self.cpu = np.array([s.cpu_mhz for s in specs], np.int64)
         self.mem = np.array([s.memory_mb for s in specs], np.int64)
         self.spread = np.array([s.spread for s in specs], np.bool_)
+        from costplan.planner import pinned_walk  # numba loads only where pinning runs
+
+        self.kernel = pinned_walk.replay  # looked up once, not per replay (a search runs thousands)
 
     def replay(
         self,
@@ -156,8 +159,6 @@ class _Specs:
         order: Sequence[int],
         fits: Sequence[Sequence[int]] | _Flat = (),
     ) -> Replay:
-        from costplan.planner import pinned_walk  # numba loads only where pinning runs
-
         kind = np.full(len(self.specs), -1, np.int64)
         kinds: dict[tuple[object, ...], int] = {}
         for s in sorted(self.wide):  # identical wide services on the same list share a kind
@@ -165,7 +166,7 @@ class _Specs:
             kind[s] = kinds.setdefault((spec.cpu_mhz, spec.memory_mb, tuple(allowed[s])), len(kinds))
         lists = _Flat.of(allowed)
         fit = fits if isinstance(fits, _Flat) else _Flat.of(fits or [()] * len(self.specs))
-        placed, missing, room, tie_s, tie_ptr, tie_nodes, shared = pinned_walk.replay(
+        placed, missing, room, tie_s, tie_ptr, tie_nodes, shared = self.kernel(
             np.asarray(cap_cpu, np.int64),
             np.asarray(cap_mem, np.int64),
             self.want,
