@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from costplan.planner import CapacityModel, PlanOptions, make_plan, node_types
+from costplan.planner import CapacityModel, PlanOptions, _solve, lns, make_plan, node_types
 from costplan.planner.baselines import ffd_baseline
 from costplan.planner.problem import build_problem
 from costplan.planner.search import solve
@@ -34,16 +35,35 @@ def test_two_runs_give_the_same_plan_json() -> None:
     assert _without_clock(first) == _without_clock(second)
 
 
-def test_the_search_is_reproducible_when_the_work_limit_decides() -> None:
-    """A medium instance that the search does not prove: LNS and column generation run until
-    their work limit, with the clock far away (a ceiling only)."""
+def test_large_neighbourhood_search_is_reproducible_when_the_work_limit_decides() -> None:
+    """LNS on a medium instance runs until its work limit, with the clock far away (a ceiling
+    only): two runs from the same packing and seed make the same moves."""
     instance = make_instance("medium", 1)
     types, _ = node_types(instance.catalogue, CapacityModel())
     problem = build_problem(types, instance.services, [s.count_min for s in instance.services])
+    start = ffd_baseline(problem)
+    assert start is not None
     runs = [
-        solve(problem, time_limit=300, effort=0.3, seed=7, starts=[(ffd_baseline(problem), "ffd")]) for _ in range(2)
+        lns.improve(
+            problem,
+            start,
+            deadline=time.monotonic() + 300,
+            stop_below=0.0,
+            rng=np.random.default_rng(7),
+            work_limit=_solve.work() + 2_000,
+        )
+        for _ in range(2)
     ]
     a, b = runs
-    assert not a.optimal and a.stats["time_limit_bound"] is False
-    assert (a.cost_units, a.bound_units, a.method, a.stats) == (b.cost_units, b.bound_units, b.method, b.stats)
-    assert np.array_equal(a.packing.types, b.packing.types) and np.array_equal(a.packing.counts, b.packing.counts)
+    assert a.cost(problem) < start.cost(problem)  # the moves did something
+    assert np.array_equal(a.types, b.types) and np.array_equal(a.counts, b.counts)
+
+
+def test_a_medium_search_says_the_clock_decided() -> None:
+    """Value correction (medium and large instances) gives each knapsack a time ceiling (HiGHS's
+    root is not limited by any count), so its plan may differ between machines: the search says so."""
+    instance = make_instance("medium", 1)
+    types, _ = node_types(instance.catalogue, CapacityModel())
+    problem = build_problem(types, instance.services, [s.count_min for s in instance.services])
+    result = solve(problem, time_limit=300, effort=0.3, seed=7, starts=[(ffd_baseline(problem), "ffd")])
+    assert "svc_passes" in result.stats and result.stats["time_limit_bound"] is True
