@@ -81,6 +81,11 @@ def work() -> int:
     return _METER.iterations
 
 
+def add_work(units: int) -> None:
+    """Work done outside the solver (compiled searches limited by counts), in the same units."""
+    _METER.iterations += units
+
+
 def timeouts() -> int:
     """Solves so far in this thread that a time limit stopped."""
     return _METER.timeouts

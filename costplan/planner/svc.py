@@ -5,7 +5,8 @@ Every replica has a *value* in money units (at first: the aggregate LP's dual pr
 small premium for big replicas). One *sequential* pass builds the plan a node pattern at a time:
 
 1. for each node type, the most valuable pattern that fits one node (a two-dimensional bounded
-   knapsack, solved by the MILP solver within a few milliseconds) among the replicas left;
+   knapsack: `knapsack.solve`, a compiled branch and bound limited by a node count) among the
+   replicas left;
 2. the pattern with the highest value per unit of price is bought as many times as the
    replicas left allow (patterns repeat: replicas of one group are identical);
 3. until every replica is placed.
@@ -33,19 +34,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from costplan.planner._solve import Model, work
+from costplan.planner import knapsack
+from costplan.planner._solve import add_work, work
 from costplan.planner.greedy import class_types, place
 from costplan.planner.problem import BoolArray, IntArray, Packing, Problem
-from costplan.plans import MONEY_SCALE
 
 FloatArray = npt.NDArray[np.float64]
 
-KNAPSACK_NODES = 50  # branch-and-bound nodes per knapsack MILP (a near-optimal pattern is enough)
-# Seconds per knapsack MILP. Not a mere ceiling: HiGHS's root on a 100-variable knapsack can take a
-# second where 0.02 s already gives a near-optimal pattern, and no count limit stops the root. So
-# this path is time-sliced (not reproducible); `_solve.timeouts` makes the plan say so.
-KNAPSACK_TIME = 0.02
-KNAPSACK_GAP = 1e-4
+KNAPSACK_NODES = 20_000  # branch-and-bound nodes per knapsack (a near-optimal pattern is enough)
+KNAPSACK_NODES_PER_WORK = 150  # knapsack nodes per unit of solver work (`_solve.work`, ~70 us nominal)
 BIG_PREMIUM = 0.5  # first pass: value x (1 + premium x its share of the cheapest efficient node)
 CORRECTION = 0.5  # weight of the newest pass in the corrected values
 WASTE_POWER = 1.0  # how strongly a node's waste raises its replicas' values
@@ -67,7 +64,6 @@ def improve(
     values: FloatArray,
     *,
     deadline: float,
-    rng: np.random.Generator,
     reduced: FloatArray | None = None,
     types: BoolArray | None = None,
     max_passes: int | None = None,
@@ -99,7 +95,6 @@ def improve(
             current,
             deadline=deadline,
             types=usable,
-            seed=int(rng.integers(1 << 30)),
             work_limit=limit,
             finish_late=False,  # the caller has its starting plans: a pass past the deadline is dropped
         )
@@ -132,7 +127,6 @@ def sequential(
     *,
     deadline: float,
     types: BoolArray | None = None,
-    seed: int = 0,
     work_limit: float = math.inf,
     finish_late: bool = True,
 ) -> Packing | None:
@@ -159,7 +153,7 @@ def sequential(
             if pattern is not None and (pattern <= left).all():
                 chosen = (key, t, pattern)
                 break
-            pattern = _knapsack(problem, values, t, left, pattern, deadline, seed)
+            pattern = _knapsack(problem, values, t, left)
             if pattern is not None:
                 tick += 1
                 heapq.heappush(heap, (-float(values @ pattern) / max(int(problem.price[t]), 1), t, tick, pattern))
@@ -187,66 +181,24 @@ def sequential(
     return packing
 
 
-def _knapsack(
-    problem: Problem,
-    values: FloatArray,
-    t: int,
-    left: IntArray,
-    previous: IntArray | None,
-    deadline: float,
-    seed: int,
-) -> IntArray | None:
+def _knapsack(problem: Problem, values: FloatArray, t: int, left: IntArray) -> IntArray | None:
     """The most valuable pattern of type t from the replicas left (None: nothing fits)."""
     groups = np.flatnonzero((problem.kmax[:, t] > 0) & (left > 0))
     if len(groups) == 0:
         return None
-    upper = np.minimum(problem.kmax[groups, t], left[groups])
-    sizes_cpu, sizes_mem = problem.cpu[groups], problem.mem[groups]
-    # Variables: replicas of each group on the node (maximise value = minimise -value).
-    m = Model()
-    a = m.add_vars(len(groups), cost=-values[groups] / MONEY_SCALE, ub=upper.astype(np.float64), integer=True)
-    # The node's CPU and memory hold them.
-    rows = m.add_rows(2, hi=[float(problem.cap_cpu[t]), float(problem.cap_mem[t])])
-    m.add_coeffs(rows[0], a, sizes_cpu)
-    m.add_coeffs(rows[1], a, sizes_mem)
-    start = None if previous is None else np.minimum(previous, left)[groups].astype(np.float64)
-    limit = min(KNAPSACK_TIME, deadline - time.monotonic())
-    sol = m.solve(time_limit=limit, mip_rel_gap=KNAPSACK_GAP, start=start, seed=seed, node_limit=KNAPSACK_NODES)
-    pattern = np.zeros(problem.n_groups, dtype=np.int64)
-    if sol.x is not None:
-        pattern[groups] = np.clip(np.round(sol.x).astype(np.int64), 0, upper)
-    if not pattern.any() or not _fits(problem, pattern, t):
-        pattern[:] = 0
-        pattern[groups] = _greedy_fill(problem, values[groups], upper, sizes_cpu, sizes_mem, t)
-    return pattern if pattern.any() else None
-
-
-def _greedy_fill(
-    problem: Problem, values: FloatArray, upper: IntArray, cpu: IntArray, mem: IntArray, t: int
-) -> IntArray:
-    """A fallback pattern: fill by value per share of the node used."""
-    free_cpu, free_mem = int(problem.cap_cpu[t]), int(problem.cap_mem[t])
-    use = cpu / max(free_cpu, 1) + mem / max(free_mem, 1)
-    take = np.zeros(len(values), dtype=np.int64)
-    for i in np.argsort(-values / np.maximum(use, 1e-12), kind="stable"):
-        k = int(upper[i])
-        if cpu[i] > 0:
-            k = min(k, free_cpu // int(cpu[i]))
-        if mem[i] > 0:
-            k = min(k, free_mem // int(mem[i]))
-        if k > 0:
-            take[i] = k
-            free_cpu -= k * int(cpu[i])
-            free_mem -= k * int(mem[i])
-    return take
-
-
-def _fits(problem: Problem, pattern: IntArray, t: int) -> bool:
-    return bool(
-        pattern @ problem.cpu <= problem.cap_cpu[t]
-        and pattern @ problem.mem <= problem.cap_mem[t]
-        and (pattern <= problem.kmax[:, t]).all()
+    counts, nodes = knapsack.solve(
+        values[groups].astype(np.float64),
+        problem.cpu[groups].astype(np.int64),
+        problem.mem[groups].astype(np.int64),
+        np.minimum(problem.kmax[groups, t], left[groups]).astype(np.int64),
+        int(problem.cap_cpu[t]),
+        int(problem.cap_mem[t]),
+        KNAPSACK_NODES,
     )
+    add_work(1 + nodes // KNAPSACK_NODES_PER_WORK)
+    pattern = np.zeros(problem.n_groups, dtype=np.int64)
+    pattern[groups] = counts
+    return pattern if pattern.any() else None
 
 
 def _pattern_bounds(problem: Problem, values: FloatArray) -> FloatArray:

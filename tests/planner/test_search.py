@@ -92,7 +92,6 @@ def test_value_correction_stays_above_the_bound_and_within_the_types() -> None:
         bound.values,
         reduced=bound.reduced,
         deadline=time.monotonic() + 20,
-        rng=np.random.default_rng(0),
         types=types,
         max_passes=3,
     )
