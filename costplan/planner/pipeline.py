@@ -38,7 +38,7 @@ from costplan.planner.layout import N_PLUS_ONE_METHOD, Layout, add_spares, from_
 from costplan.planner.options import PlanOptions
 from costplan.planner.problem import Packing, Problem, build_problem
 from costplan.planner.scheduler import BEST_FIT_METHOD as PLACEMENT_METHOD
-from costplan.planner.search import SearchResult, solve, stderr_progress
+from costplan.planner.search import ARCFLOW_REPLICAS, SearchResult, solve, stderr_progress
 from costplan.planner.verify import placement_of, verify_plan
 from costplan.plans import (
     Commitment,
@@ -147,9 +147,10 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     """
     options = options or PlanOptions()
     began = time.monotonic()
-    loaded = _load_compiled(scheduler_stage=options.landing > 0)
-    clock = _Clock(options.time_limit, began=began + max(0.0, loaded - LOAD_ALLOWANCE))
     specs = _check_services(tuple(services))
+    by_value = sum(s.count_min for s in specs) > ARCFLOW_REPLICAS  # beyond, the search may use value correction
+    loaded = _load_compiled(scheduler_stage=options.landing > 0, value_correction=by_value)
+    clock = _Clock(options.time_limit, began=began + max(0.0, loaded - LOAD_ALLOWANCE))
     candidates = _candidates(catalogue, specs, options)
     base = build_problem(candidates.types, specs, [s.count_min for s in specs], max_pools=options.max_pools)
     bound = _bound(base)
@@ -180,13 +181,15 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     return plan
 
 
-def _load_compiled(*, scheduler_stage: bool = True) -> float:
-    """Load the compiled code before anything is timed: value correction's knapsack, and for the
+def _load_compiled(*, scheduler_stage: bool = True, value_correction: bool = True) -> float:
+    """Load the compiled code before anything is timed: value correction's knapsack (not for the
+    small instances the arc-flow model takes: loading numba would double their time), and for the
     scheduler stage (which shares its deadline by timing its estimates) the model and the pinned
     replay; seconds taken. A cache load (~0.5 s) counts in the time limit; the compile on first use
     after an install (~5-10 s each) does not (`LOAD_ALLOWANCE`)."""
     began = time.monotonic()
-    knapsack.warm_up()
+    if value_correction:
+        knapsack.warm_up()
     if scheduler_stage:
         scheduler.warm_up()
         pinning.warm_up()

@@ -11,8 +11,8 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
    a little slack, the compact MILP, warm-started, and re-packing over column-generation patterns
    (restricted master MILP). The others: sequential value correction (`svc`) builds the plan
    pattern by pattern. Measured on ten fresh medium seeds (~300 replicas, 10 s): gap median
-   0.2-0.6 %, worst 1.3-2.3 %, where the restricted compact MILP and column generation left median
-   3.1 %, worst 12.3 % (they proved the optimum on a few seeds, but took most of the time on the
+   0.22 %, worst 1.26 %, where the restricted compact MILP and column generation left median
+   3.1 %, worst 11.4 % (they proved the optimum on a few seeds, but took most of the time on the
    others);
 7. large-neighbourhood search until the time runs out or the certified gap is small enough.
 """
@@ -47,7 +47,7 @@ FINISH_MARGIN = 0.3  # seconds (at most) kept back from the time limit: solver o
 EMPTY_WORK = 500_000_000  # node x group cells `_polish` may scan while emptying nodes
 EMPTY_STEPS = 60_000  # ... and group steps (one numpy pass over the nodes each)
 SVC_RESERVE = 0.12  # share of the time left after value correction kept for re-packing (LNS)...
-SVC_RESERVE_MEDIUM = 0.3  # ... up to MEDIUM_REPLICAS replicas (more moves pay there; medium x10, 10 s, one run each:
+SVC_RESERVE_MEDIUM = 0.3  # ... up to MEDIUM_REPLICAS replicas (more moves pay there; medium x10, 10 s, HiGHS knapsacks:
 MEDIUM_REPLICAS = 1_000  # median 0.23 % / worst 1.61 % with 0.3, 0.63 % / 1.26 % with 0.12, 0.60 % / 1.54 % with 0.04)
 
 
