@@ -26,6 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 EPS = 1e-9
+_GRID = np.linspace(0.0, 2.0, 17)  # the surrogate multipliers tried, times the groups' best density
 
 
 @njit(cache=True)
@@ -109,11 +110,8 @@ def _multipliers(value: FloatArray, w_cpu: FloatArray, w_mem: FloatArray, upper:
     for j in range(len(value)):
         scale = max(scale, value[j] / max(w_cpu[j] + w_mem[j], 1e-12))
     best, best_a, best_b = np.inf, 1.0, 1.0
-    steps = 16
-    for i in range(steps + 1):
-        a = scale * 2.0 * i / steps
-        for k in range(steps + 1):
-            b = scale * 2.0 * k / steps
+    for a in _GRID * scale:
+        for b in _GRID * scale:
             bound = a + b
             for j in range(len(value)):
                 bound += upper[j] * max(0.0, value[j] - a * w_cpu[j] - b * w_mem[j])
@@ -130,10 +128,13 @@ def solve(
     upper: IntArray,
     cap_cpu: int,
     cap_mem: int,
-    node_limit: int,
+    cell_limit: int,
 ) -> tuple[IntArray, int]:
-    """(replicas per group, nodes explored): the best pattern found within `node_limit` nodes."""
+    """(replicas per group, cells): the best pattern found within `cell_limit` cells, a cell being
+    one group visited by a fill or a bound (the work grows with the groups: at 10,000 services a
+    knapsack has ~2,000 of them, at 300 replicas ~12)."""
     n = len(value)
+    cells = (len(_GRID) ** 2 + 3) * n  # the multipliers' grid, the three greedy fills
     a, b = _multipliers(value, cpu / max(cap_cpu, 1), mem / max(cap_mem, 1), upper)
     share = a * cpu / max(cap_cpu, 1) + b * mem / max(cap_mem, 1)
     by_share = np.argsort(-(value / np.maximum(share, 1e-12)), kind="mergesort")
@@ -158,7 +159,10 @@ def solve(
             best_value = got
             best[:] = trial
     for i in range(n):  # each group first (a big valuable replica that density order leaves out)
+        if cells > cell_limit // 4:
+            break
         for first in (1, u[i]):
+            cells += n
             trial[:] = 0
             trial[i] = _fit(min(first, u[i]), c[i], m[i], cap_cpu, cap_mem)
             got = _refill(trial, order_sum, i, v, c, m, u, cap_cpu, cap_mem)
@@ -167,13 +171,14 @@ def solve(
                 best[:] = trial
     improved = True
     sweeps = 0
-    while improved and sweeps < 4 * n + 4:
+    while improved and sweeps < 4 * n + 4 and cells <= cell_limit // 2:
         improved = False
         sweeps += 1
         for i in range(n):
             if best[i] == 0:
                 continue
             for drop in (1, best[i]):
+                cells += n
                 trial[:] = best
                 trial[i] -= drop
                 got = _refill(trial, order_sum, i, v, c, m, u, cap_cpu, cap_mem)
@@ -187,7 +192,7 @@ def solve(
 
     current = np.zeros(n, np.int64)
     room_cpu, room_mem, acc = cap_cpu, cap_mem, 0.0
-    depth, entering, nodes = 0, True, 0
+    depth, entering = 0, True
     while depth >= 0:
         if entering:
             if depth == n:
@@ -197,15 +202,17 @@ def solve(
                 depth -= 1
                 entering = False
                 continue
-            nodes += 1
-            if nodes > node_limit:
+            cells += n
+            if cells > cell_limit:
                 break
             room = a * room_cpu / max(cap_cpu, 1) + b * room_mem / max(cap_mem, 1)
             bound = _relaxed(order_sum, depth_of, depth, v, w_sum, c, m, u, room, room_cpu, room_mem)
             if acc + bound > best_value + EPS:
+                cells += n
                 alone = room_cpu / max(cap_cpu, 1)
                 bound = min(bound, _relaxed(order_cpu, depth_of, depth, v, w_cpu, c, m, u, alone, room_cpu, room_mem))
             if acc + bound > best_value + EPS:
+                cells += n
                 alone = room_mem / max(cap_mem, 1)
                 bound = min(bound, _relaxed(order_mem, depth_of, depth, v, w_mem, c, m, u, alone, room_cpu, room_mem))
             if acc + bound <= best_value + EPS:
@@ -231,7 +238,7 @@ def solve(
             depth -= 1
     out = np.zeros(n, np.int64)
     out[by_share] = best
-    return out, nodes
+    return out, cells
 
 
 def warm_up() -> None:

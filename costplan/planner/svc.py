@@ -22,7 +22,7 @@ next pass packs those replicas earlier, while their partners are still there. Th
 kept. Measured on the ~5,000-replica benchmark instances (2-core machine, ~2-3.5 s per pass with
 the compiled knapsack, 5 s with HiGHS's): the best of ~15-30 s of passes is 0.5-1.5 % above the LP
 bound, where constructive packing along the bound's node counts is 10-15 % above it and LNS from
-there gained ~0.4 % in 30 s. Its work is counted by knapsack nodes (`KNAPSACK_NODES_PER_WORK`), so
+there gained ~0.4 % in 30 s. Its work is counted by knapsack cells (`KNAPSACK_CELLS_PER_WORK`), so
 the passes end on a work limit, not the clock: the same inputs give the same plan.
 """
 
@@ -43,8 +43,9 @@ from costplan.planner.problem import BoolArray, IntArray, Packing, Problem
 
 FloatArray = npt.NDArray[np.float64]
 
-KNAPSACK_NODES = 20_000  # branch-and-bound nodes per knapsack (a near-optimal pattern is enough)
-KNAPSACK_NODES_PER_WORK = 75  # knapsack nodes per unit of solver work (`_solve.work`: ~70 us, measured on large)
+KNAPSACK_CELLS = 4_000_000  # work limit of one knapsack (`knapsack.solve`): ~20,000 nodes at the ~67 groups of
+# the large instances (a near-optimal pattern is enough: 2,000 nodes gave more passes and worse plans)
+KNAPSACK_CELLS_PER_WORK = 15_000  # knapsack cells per unit of solver work (`_solve.work`: ~70 us, measured on large)
 BIG_PREMIUM = 0.5  # first pass: value x (1 + premium x its share of the cheapest efficient node)
 CORRECTION = 0.5  # weight of the newest pass in the corrected values
 WASTE_POWER = 1.0  # how strongly a node's waste raises its replicas' values
@@ -188,16 +189,16 @@ def _knapsack(problem: Problem, values: FloatArray, t: int, left: IntArray) -> I
     groups = np.flatnonzero((problem.kmax[:, t] > 0) & (left > 0))
     if len(groups) == 0:
         return None
-    counts, nodes = knapsack.solve(
+    counts, cells = knapsack.solve(
         values[groups].astype(np.float64),
         problem.cpu[groups].astype(np.int64),
         problem.mem[groups].astype(np.int64),
         np.minimum(problem.kmax[groups, t], left[groups]).astype(np.int64),
         int(problem.cap_cpu[t]),
         int(problem.cap_mem[t]),
-        KNAPSACK_NODES,
+        KNAPSACK_CELLS,
     )
-    add_work(1 + nodes // KNAPSACK_NODES_PER_WORK)
+    add_work(1 + cells // KNAPSACK_CELLS_PER_WORK)
     pattern = np.zeros(problem.n_groups, dtype=np.int64)
     pattern[groups] = counts
     return pattern if pattern.any() else None

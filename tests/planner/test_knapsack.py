@@ -1,4 +1,4 @@
-"""The value-correction knapsack: exact where its node limit is not reached, always a valid pattern,
+"""The value-correction knapsack: exact where its work limit is not reached, always a valid pattern,
 and the same pattern for the same input (a count limit, not a clock)."""
 
 from __future__ import annotations
@@ -37,19 +37,19 @@ def test_the_knapsack_is_exact_on_small_cases() -> None:
         assert abs(float(counts @ value) - _best(value, cpu, mem, upper, cap_cpu, cap_mem)) < 1e-9
 
 
-def test_a_node_limit_gives_a_valid_pattern_and_the_same_one_twice() -> None:
+def test_a_work_limit_gives_a_valid_pattern_and_the_same_one_twice() -> None:
     rng = np.random.default_rng(2)
     n = 60
     value = rng.random(n) * 100
     cpu = rng.integers(100, 3000, n).astype(np.int64)
     mem = rng.integers(128, 8000, n).astype(np.int64)
     upper = rng.integers(1, 30, n).astype(np.int64)
-    first, nodes = solve(value, cpu, mem, upper, 10_522, 64_615, 50)
-    again, _ = solve(value, cpu, mem, upper, 10_522, 64_615, 50)
-    assert nodes == 51  # stopped by the limit
+    first, cells = solve(value, cpu, mem, upper, 10_522, 64_615, 25_000)
+    again, _ = solve(value, cpu, mem, upper, 10_522, 64_615, 25_000)
+    assert 25_000 < cells <= 25_000 + 3 * n  # stopped by the limit (at most one node's bounds past it)
     assert np.array_equal(first, again)
     assert first @ cpu <= 10_522 and first @ mem <= 64_615 and (first <= upper).all() and first.any()
-    more, _ = solve(value, cpu, mem, upper, 10_522, 64_615, 100_000)
+    more, _ = solve(value, cpu, mem, upper, 10_522, 64_615, 10_000_000)
     assert float(more @ value) >= float(first @ value)
 
 
@@ -59,5 +59,5 @@ def test_a_big_valuable_replica_is_not_left_out() -> None:
     cpu = np.array([3, 3, 3, 3, 10], dtype=np.int64)
     mem = np.array([3, 3, 3, 3, 10], dtype=np.int64)
     upper = np.array([1, 1, 1, 1, 1], dtype=np.int64)
-    counts, _ = solve(value, cpu, mem, upper, 10, 10, 1)  # the incumbent alone, before any search
+    counts, _ = solve(value, cpu, mem, upper, 10, 10, 10_000)
     assert counts.tolist() == [0, 0, 0, 0, 1]
