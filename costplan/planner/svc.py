@@ -5,7 +5,7 @@ Every replica has a *value* in money units (at first: the aggregate LP's dual pr
 small premium for big replicas). One *sequential* pass builds the plan a node pattern at a time:
 
 1. for each node type, the most valuable pattern that fits one node (a two-dimensional bounded
-   knapsack: `knapsack.solve`, a compiled branch and bound limited by a node count) among the
+   knapsack: `knapsack.solve`, a compiled branch and bound limited by a work count) among the
    replicas left;
 2. the pattern with the highest value per unit of price is bought as many times as the
    replicas left allow (patterns repeat: replicas of one group are identical);
