@@ -11,7 +11,7 @@ The pipeline, cheapest steps first, so that a time limit always leaves a plan be
    a little slack, the compact MILP, warm-started, and re-packing over column-generation patterns
    (restricted master MILP). The others: sequential value correction (`svc`) builds the plan
    pattern by pattern. Measured on ten fresh medium seeds (~300 replicas, 10 s): gap median
-   0.02-0.12 %, worst 1.43 %, where the restricted compact MILP and column generation left median
+   0.09 %, worst 0.90 %, where the restricted compact MILP and column generation left median
    3.1 %, worst 11.4 % (they proved the optimum on a few seeds, but took most of the time on the
    others);
 7. large-neighbourhood search until the time runs out or the certified gap is small enough.

@@ -44,7 +44,9 @@ from costplan.planner.problem import BoolArray, IntArray, Packing, Problem
 FloatArray = npt.NDArray[np.float64]
 
 KNAPSACK_CELLS = 4_000_000  # work limit of one knapsack (`knapsack.solve`): ~20,000 nodes at the ~67 groups of
-# the large instances (a near-optimal pattern is enough: 2,000 nodes gave more passes and worse plans)
+# the large instances (a near-optimal pattern is enough: 2,000 nodes gave more passes and worse plans)...
+KNAPSACK_NODE_CELLS = 60_000  # ... and at most this many cells per group (~20,000 nodes at any size: a few
+# groups' knapsacks searched deeper made no better plans, and other packings the pinning search could not land)
 KNAPSACK_CELLS_PER_WORK = 15_000  # knapsack cells per unit of solver work (`_solve.work`: ~70 us, measured on large)
 BIG_PREMIUM = 0.5  # first pass: value x (1 + premium x its share of the cheapest efficient node)
 CORRECTION = 0.5  # weight of the newest pass in the corrected values
@@ -196,7 +198,7 @@ def _knapsack(problem: Problem, values: FloatArray, t: int, left: IntArray) -> I
         np.minimum(problem.kmax[groups, t], left[groups]).astype(np.int64),
         int(problem.cap_cpu[t]),
         int(problem.cap_mem[t]),
-        KNAPSACK_CELLS,
+        min(KNAPSACK_CELLS, KNAPSACK_NODE_CELLS * len(groups)),
     )
     add_work(1 + cells // KNAPSACK_CELLS_PER_WORK)
     pattern = np.zeros(problem.n_groups, dtype=np.int64)
