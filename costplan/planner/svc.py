@@ -45,8 +45,8 @@ FloatArray = npt.NDArray[np.float64]
 
 KNAPSACK_CELLS = 4_000_000  # work limit of one knapsack (`knapsack.solve`): ~20,000 nodes at the ~67 groups of
 # the large instances (a near-optimal pattern is enough: 2,000 nodes gave more passes and worse plans)...
-KNAPSACK_NODE_CELLS = 60_000  # ... and at most this many cells per group (~20,000 nodes at any size: a few
-# groups' knapsacks searched deeper made no better plans, and other packings the pinning search could not land)
+KNAPSACK_NODE_CELLS = 60_000  # ... and at most this many cells per group (~20,000 nodes at any size: medium
+# knapsacks, ~12 groups, searched deeper gave no better plans, and packings the pinning search landed at +2-3 %)
 KNAPSACK_CELLS_PER_WORK = 15_000  # knapsack cells per unit of solver work (`_solve.work`: ~70 us, measured on large)
 BIG_PREMIUM = 0.5  # first pass: value x (1 + premium x its share of the cheapest efficient node)
 CORRECTION = 0.5  # weight of the newest pass in the corrected values
