@@ -42,7 +42,6 @@ def _fit(k: int, cpu: int, mem: int, room_cpu: int, room_mem: int) -> int:
 @njit(cache=True)
 def _relaxed(
     order: IntArray,
-    depth_of: IntArray,
     depth: int,
     value: FloatArray,
     weight: FloatArray,
@@ -53,10 +52,11 @@ def _relaxed(
     room_cpu: int,
     room_mem: int,
 ) -> float:
-    """Dantzig bound over the groups from `depth` on: greedy in `order` (by value / weight)."""
+    """Dantzig bound over the groups from `depth` on (groups are indexed by depth): greedy in `order`
+    (by value / weight)."""
     total = 0.0
     for j in order:
-        if depth_of[j] < depth:
+        if j < depth:
             continue
         k = _fit(upper[j], cpu[j], mem[j], room_cpu, room_mem)
         if k == 0:
@@ -143,8 +143,7 @@ def solve(
     w_sum = share[by_share]
     w_cpu = c / max(cap_cpu, 1)
     w_mem = m / max(cap_mem, 1)
-    depth_of = np.arange(n)  # groups are indexed by their depth (the order of `by_share`)
-    order_sum = np.arange(n)
+    order_sum = np.arange(n)  # groups are indexed by their depth: the order of `by_share`
     order_cpu = np.argsort(-(v / np.maximum(w_cpu, 1e-12)), kind="mergesort")
     order_mem = np.argsort(-(v / np.maximum(w_mem, 1e-12)), kind="mergesort")
 
@@ -207,15 +206,15 @@ def solve(
             if cells > cell_limit:
                 break
             room = a * room_cpu / max(cap_cpu, 1) + b * room_mem / max(cap_mem, 1)
-            bound = _relaxed(order_sum, depth_of, depth, v, w_sum, c, m, u, room, room_cpu, room_mem)
+            bound = _relaxed(order_sum, depth, v, w_sum, c, m, u, room, room_cpu, room_mem)
             if acc + bound > best_value + EPS:
                 cells += n
                 alone = room_cpu / max(cap_cpu, 1)
-                bound = min(bound, _relaxed(order_cpu, depth_of, depth, v, w_cpu, c, m, u, alone, room_cpu, room_mem))
+                bound = min(bound, _relaxed(order_cpu, depth, v, w_cpu, c, m, u, alone, room_cpu, room_mem))
             if acc + bound > best_value + EPS:
                 cells += n
                 alone = room_mem / max(cap_mem, 1)
-                bound = min(bound, _relaxed(order_mem, depth_of, depth, v, w_mem, c, m, u, alone, room_cpu, room_mem))
+                bound = min(bound, _relaxed(order_mem, depth, v, w_mem, c, m, u, alone, room_cpu, room_mem))
             if acc + bound <= best_value + EPS:
                 depth -= 1
                 entering = False

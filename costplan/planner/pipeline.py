@@ -19,7 +19,7 @@ import pandas as pd
 
 from costplan.errors import InfeasiblePlan, InputError, PlanningError
 from costplan.models import ServiceSpec
-from costplan.planner import explain, knapsack, pinning, scheduler
+from costplan.planner import explain, pinning, scheduler
 from costplan.planner.assemble import build_nodes, build_pools, pool_names
 from costplan.planner.baselines import best_single_type, ffd_baseline, least_waste_baseline
 from costplan.planner.bounds import integral, lp_bound
@@ -148,8 +148,8 @@ def make_plan(catalogue: pd.DataFrame, services: Iterable[ServiceSpec], options:
     options = options or PlanOptions()
     began = time.monotonic()
     specs = _check_services(tuple(services))
-    by_value = sum(s.count_min for s in specs) > ARCFLOW_REPLICAS  # beyond, the search may use value correction
-    loaded = _load_compiled(scheduler_stage=options.landing > 0, value_correction=by_value)
+    past_arcflow = sum(s.count_min for s in specs) > ARCFLOW_REPLICAS  # the search may then use value correction
+    loaded = _load_compiled(scheduler_stage=options.landing > 0, value_correction=past_arcflow)
     clock = _Clock(options.time_limit, began=began + max(0.0, loaded - LOAD_ALLOWANCE))
     candidates = _candidates(catalogue, specs, options)
     base = build_problem(candidates.types, specs, [s.count_min for s in specs], max_pools=options.max_pools)
@@ -189,6 +189,8 @@ def _load_compiled(*, scheduler_stage: bool = True, value_correction: bool = Tru
     after an install (~5-10 s each) does not (`LOAD_ALLOWANCE`)."""
     began = time.monotonic()
     if value_correction:
+        from costplan.planner import knapsack  # numba: not on the planner's import path
+
         knapsack.warm_up()
     if scheduler_stage:
         scheduler.warm_up()

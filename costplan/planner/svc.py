@@ -31,12 +31,12 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from costplan.planner import knapsack
 from costplan.planner._solve import add_work, work
 from costplan.planner.greedy import class_types, place
 from costplan.planner.problem import BoolArray, IntArray, Packing, Problem
@@ -139,6 +139,8 @@ def sequential(
     until all are placed. If the work limit (or the deadline) comes first, the rest is packed
     greedily; with `finish_late` False a pass the deadline cuts returns None instead (the greedy rest
     took ~4 s at 10,000 services, past the deadline, for a plan no cheaper than the starting plans)."""
+    from costplan.planner.knapsack import solve as knapsack  # numba loads only where value correction runs
+
     left = problem.demand.copy()
     usable = np.ones(problem.n_types, dtype=bool) if types is None else types
     bounds = _pattern_bounds(problem, values) / np.maximum(problem.price, 1)
@@ -158,7 +160,7 @@ def sequential(
             if pattern is not None and (pattern <= left).all():
                 chosen = (key, t, pattern)
                 break
-            pattern = _knapsack(problem, values, t, left)
+            pattern = _knapsack(problem, values, t, left, knapsack)
             if pattern is not None:
                 tick += 1
                 heapq.heappush(heap, (-float(values @ pattern) / max(int(problem.price[t]), 1), t, tick, pattern))
@@ -186,12 +188,15 @@ def sequential(
     return packing
 
 
-def _knapsack(problem: Problem, values: FloatArray, t: int, left: IntArray) -> IntArray | None:
-    """The most valuable pattern of type t from the replicas left (None: nothing fits)."""
+def _knapsack(
+    problem: Problem, values: FloatArray, t: int, left: IntArray, solve: Callable[..., tuple[IntArray, int]]
+) -> IntArray | None:
+    """The most valuable pattern of type t from the replicas left (None: nothing fits), by `solve`
+    (`knapsack.solve`, looked up once per pass)."""
     groups = np.flatnonzero((problem.kmax[:, t] > 0) & (left > 0))
     if len(groups) == 0:
         return None
-    counts, cells = knapsack.solve(
+    counts, cells = solve(
         values[groups].astype(np.float64),
         problem.cpu[groups].astype(np.int64),
         problem.mem[groups].astype(np.int64),
